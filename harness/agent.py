@@ -53,6 +53,12 @@ class EpisodeOutcome:
 
 
 class AgentStrategy(abc.ABC):
+    #: the ``--agent-option`` keys this strategy reads; only these go into the configuration hash of its tasks.
+    #: None: every option given (a strategy that does not say).
+    option_names: tuple[str, ...] | None = None
+    #: the strategy calls the judge model (``ctx.judge``); the judge then goes into its tasks' configuration hash
+    uses_judge: bool = False
+
     def __init__(self, **options: Any) -> None:
         self.options = options
 

@@ -62,6 +62,14 @@ class Backend(abc.ABC):
     async def close(self) -> None:
         pass
 
+    async def probe(self) -> None:
+        """Prove the model answers before any episode runs: one short request (raises when it fails).
+
+        The runner calls it once after :meth:`start`; a failure stops the run with exit status 2 and nothing written.
+        """
+        await self.complete(Request(messages=[{"role": "user", "content": "Hi"}], max_new_tokens=1, temperature=0.0,
+                                    top_p=1.0, stop=()))
+
     @abc.abstractmethod
     async def complete(self, request: Request) -> Completion: ...
 

@@ -7,7 +7,6 @@ Envs are free to subclass ``gymnasium.Env`` directly instead, as long as they ho
 from __future__ import annotations
 
 import math
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -18,8 +17,28 @@ from gymnasium import spaces
 from . import status as S
 from .data import data_dir
 
-_TEXT = spaces.Text(max_length=sys.maxsize, min_length=0,
-                    charset=frozenset(chr(c) for c in range(32, 127)) | {"\n", "\t"})
+class UnicodeText(spaces.Text):
+    """Any ``str`` (every Unicode character, any length): model replies and observations are free text.
+
+    Gymnasium's ``Text`` checks each character against a finite charset; here membership is only "is a str". Samples
+    (used by ``gymnasium.utils.env_checker``) are short strings of printable ASCII.
+    """
+
+    def __init__(self, sample_length: int = 32) -> None:
+        super().__init__(max_length=sample_length, min_length=0,
+                         charset=frozenset(chr(c) for c in range(32, 127)))
+
+    def contains(self, x: Any) -> bool:
+        return isinstance(x, str)
+
+    def __repr__(self) -> str:
+        return "UnicodeText()"
+
+    def __eq__(self, other: Any) -> bool:
+        return isinstance(other, UnicodeText)
+
+
+_TEXT = UnicodeText()
 
 
 @dataclass
@@ -65,6 +84,12 @@ class TextEnv(gymnasium.Env):
     def _evaluate_on_limit(self) -> tuple[float, dict[str, Any]]:
         """Score when the round limit ends the episode (most tasks: 0; some judge the final state anyway)."""
         return 0.0, {}
+
+    def episode_facts(self, index: int) -> dict[str, Any]:
+        """What the task data says about episode ``index`` before it runs: the facts a scorer groups by (question
+        type, level, task type, category). The runner records them in the record's ``facts``, so an episode that fails
+        or is cut short still lands in its true group. JSON-able values only."""
+        return {}
 
     def oracle_actions(self, index: int) -> list[str] | Iterator[str]:
         """Gold replies; a generator may receive each observation through ``send``."""

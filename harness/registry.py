@@ -32,14 +32,24 @@ _discovered = False
 _lock = threading.RLock()
 
 
-def register_task(spec: TaskSpec) -> TaskSpec:
-    """Register a task and its Gymnasium id. Registering the same name twice replaces the first."""
+def register_task(spec: TaskSpec, *, replace: bool = False) -> TaskSpec:
+    """Register a task and its Gymnasium id (``gymnasium.make("harness/<name>-v0")`` builds its default split).
+
+    A name that is taken raises ValueError unless ``replace=True`` (a plugin that means to override a task says so);
+    registering the very same spec again (a module imported twice) is a no-op.
+    """
     with _lock:
+        old = _tasks.get(spec.name)
+        if old is not None and not replace:
+            if old == spec:
+                return old
+            raise ValueError(f"task {spec.name!r} is already registered (env {old.env}); pass replace=True to "
+                             f"register_task to override it")
         _tasks[spec.name] = spec
         if spec.gym_id in gymnasium.registry:
             del gymnasium.registry[spec.gym_id]
-        gymnasium.register(id=spec.gym_id, entry_point=spec.env, kwargs=dict(spec.env_kwargs),
-                           disable_env_checker=True)
+        gymnasium.register(id=spec.gym_id, entry_point=spec.env,
+                           kwargs={"split": spec.default_split, **dict(spec.env_kwargs)}, disable_env_checker=True)
     return spec
 
 

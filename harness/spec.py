@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
 CATEGORIES = ("held_in", "held_out", "general")
+#: categories outside the paper's table: "test" (test-only envs), "other" (stand-ins, variants, plugins' own tasks)
+EXTRA_CATEGORIES = ("test", "other")
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class TaskSpec:
     """
 
     name: str
-    category: str  # held_in | held_out | general | test
+    category: str  # held_in | held_out | general (the paper's groups) | test | other (never in a group)
     env: str
     splits: Mapping[str, int]  # split name -> number of episodes (as upstream; the env's own count wins at run time)
     default_split: str
@@ -43,6 +45,17 @@ class TaskSpec:
     aggregate: Callable[[Sequence[Mapping[str, Any]]], tuple[float, dict[str, Any]]] = mean_reward_percent
     weight: float | None = None  # the paper's normalizer W_t; None: looked up in harness.paper, else not normalized
     unit: str = "%"  # unit of the score (MT-Bench: "1-10")
+    scale: float = 100.0  # a reward of 1.0 is worth this many score units (percent: 100; MT-Bench's 1-10: 10)
+    decimals: int = 1  # digits shown in tables (the paper prints WebArena and MT-Bench with 2)
+    group_by: str | None = None  # the episode fact whose group means the metric averages (stratified bootstrap)
+    success_threshold: float = 1.0  # reward at which an episode counts as a success (pass@k, pass^k)
+    export_min_reward: float = 1.0  # trajectories kept by `harness export` (AgentInstruct's rule; Mind2Web 2/3)
+    #: splits whose scores never enter the paper's table or a category overall (fixtures, stand-ins); such runs are
+    #: shown among the other tasks only
+    offtable_splits: tuple[str, ...] = ()
+    version: str = "1"  # bump when the env's protocol changes outcomes (goes into the configuration hash)
+    #: environment variables whose values change outcomes (endpoint URLs); their values go into the hash
+    endpoints: tuple[str, ...] = ()
     generation: Generation = field(default_factory=Generation)
     concurrency: int = 16  # safe number of episodes at once
     thread_safe: bool = True  # False: episodes run in worker processes
@@ -61,7 +74,7 @@ class TaskSpec:
         return f"harness/{self.name}-v0"
 
     def __post_init__(self) -> None:
-        if self.category not in CATEGORIES + ("test",):
-            raise ValueError(f"TaskSpec {self.name!r}: category must be one of {CATEGORIES + ('test',)}")
+        if self.category not in CATEGORIES + EXTRA_CATEGORIES:
+            raise ValueError(f"TaskSpec {self.name!r}: category must be one of {CATEGORIES + EXTRA_CATEGORIES}")
         if self.default_split not in self.splits:
             raise ValueError(f"TaskSpec {self.name!r}: default_split {self.default_split!r} not in splits")

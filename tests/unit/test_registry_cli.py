@@ -26,7 +26,8 @@ def test_unavailable_env_is_listed_with_reason_and_others_still_work(tmp_path):
 
 
 def test_groups_resolve_and_unknown_names_raise():
-    register_task(TaskSpec(name="g_in", category="held_in", env="x:Y", splits={"s": 1}, default_split="s", metric="m"))
+    register_task(TaskSpec(name="g_in", category="held_in", env="x:Y", splits={"s": 1}, default_split="s", metric="m"),
+                  replace=True)
     names = [s.name for s in resolve_tasks("held_in")]
     assert "g_in" in names
     assert all(s.category == "held_in" for s in resolve_tasks("held_in"))

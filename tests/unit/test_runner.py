@@ -35,7 +35,7 @@ def _spec(name, env, **kw):
     from harness import TaskSpec, register_task
 
     return register_task(TaskSpec(name=name, category="test", env=env, splits={"test": 300}, default_split="test",
-                                  metric="success rate", concurrency=kw.pop("concurrency", 256), **kw))
+                                  metric="success rate", concurrency=kw.pop("concurrency", 256), **kw), replace=True)
 
 
 def test_200_concurrent_episodes_from_replay_record_every_field(tmp_path):
