@@ -9,6 +9,8 @@ from .truncation import truncate_history
 class ChatAgent(AgentStrategy):
     """Options: ``history=agentbench|none`` (AgentBench's history truncation is the reproduction default)."""
 
+    option_names = ("history",)
+
     async def run(self, ctx: EpisodeContext) -> EpisodeOutcome:
         truncate = self.options.get("history", "agentbench") == "agentbench"
         observation, info = await ctx.env.reset(ctx.key.index)
