@@ -63,6 +63,21 @@ def layout(headers: Sequence[str], rows: Sequence[Sequence[str]], width: int, ke
     return Layout(blocks=blocks, min_widths=mins, natural_widths=nats)
 
 
+def fit(natural: Sequence[int], minimum: Sequence[int], width: int) -> list[int]:
+    """Column widths that fit ``width`` (borders and padding included): the widest columns give way first, never
+    below their longest word."""
+    widths = list(natural)
+    excess = sum(w + _COLUMN_EXTRA for w in widths) + 1 - width
+    while excess > 0:
+        slack = [(w, i) for i, w in enumerate(widths) if w > minimum[i]]
+        if not slack:
+            break
+        _, i = max(slack)
+        widths[i] -= 1
+        excess -= 1
+    return widths
+
+
 def _md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -98,12 +113,14 @@ def show(console: Console, headers: Sequence[str], rows: Sequence[Sequence[str]]
         return
     lay = layout(headers, rows, console.width, keys)
     n = len(lay.blocks)
+    titled = bool(title) or n > 1
     for b, cols in enumerate(lay.blocks):
         part = f" ({b + 1}/{n})" if n > 1 else ""
-        table = Table(title=Text((title or "") + part) if (title or part) else None,
+        table = Table(title=Text((title or "") + part) if titled else None,
                       caption=Text(caption) if caption and b == n - 1 else None, caption_justify="left")
-        for i in cols:
-            table.add_column(Text(headers[i]), justify=justify[i], min_width=lay.min_widths[i], overflow="fold")
+        widths = fit([lay.natural_widths[i] for i in cols], [lay.min_widths[i] for i in cols], console.width)
+        for i, w in zip(cols, widths):
+            table.add_column(Text(headers[i]), justify=justify[i], width=w, overflow="fold")
         for k, row in enumerate(rows):
             style = row_styles[k] if row_styles else None
             table.add_row(*[Text(row[i]) for i in cols], style=style, end_section=(k + 1) in sections)

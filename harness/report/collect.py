@@ -140,7 +140,9 @@ def pack_task(run: int, task: str, records: Sequence[dict[str, Any]], blobs: lis
         detail = {"m": packed_messages, "fold": fold, "metrics": r.get("metrics") or {}, "facts": r.get("facts") or {},
                   "usage": r.get("usage") or {}, "timings": r.get("timings") or {}, "error": r.get("error"),
                   "version": r.get("version"), "config_hash": r.get("config_hash")}
-        entry_bytes = len(json.dumps(detail, ensure_ascii=False))
+        # about the JSON size (texts stored in the string table count as a number)
+        entry_bytes = 300 + sum(len(c) + 20 if isinstance(c, str) else 24 for _, c in packed_messages) + len(
+            detail["error"] or "")
         if block and size + entry_bytes > BLOCK_BYTES:
             flush()
         split, index, epoch = episode_key(r)

@@ -36,7 +36,7 @@ def run_color(i: int) -> str:
 def to_svg(fig: Figure, alt: str) -> str:
     """The figure as an inline ``<svg>`` (no XML prolog), ids made unique on the page, with a title for readers."""
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
     text = buf.getvalue()
     text = text[text.index("<svg"):]
     prefix = f"f{next(_counter)}-"
@@ -45,6 +45,22 @@ def to_svg(fig: Figure, alt: str) -> str:
     text = re.sub(r'href="#([^"]+)"', lambda m: f'href="#{prefix}{m.group(1)}"', text)
     text = text.replace("<svg ", f'<svg role="img" aria-label="{_attr(alt)}" class="plot" ', 1)
     return text
+
+
+def _frame(rows: int, cols: int, panel_w: float, panel_h: float, left: float, *, wspace: float = 0.45,
+           hspace: float = 0.45, top: float = 0.3, bottom: float = 0.4, right: float = 0.35):
+    """A figure of rows x cols panels with margins in inches (a fixed layout: much cheaper than a layout engine)."""
+    width = left + cols * panel_w + (cols - 1) * wspace + right
+    height = top + rows * panel_h + (rows - 1) * hspace + bottom
+    fig = Figure(figsize=(width, height))
+    fig.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height, top=1 - top / height,
+                        wspace=wspace / panel_w, hspace=hspace / panel_h)
+    return fig, fig.subplots(rows, cols, squeeze=False)
+
+
+def _label_width(labels: Sequence[str]) -> float:
+    """Inches that y tick labels of 7 pt need."""
+    return 0.2 + 0.056 * max((len(x) for x in labels), default=4)
 
 
 def _attr(text: str) -> str:
@@ -60,14 +76,19 @@ def _bars(ax, names: Sequence[str], values: Sequence[float | None], colors: Sequ
     y = list(range(len(names)))[::-1]
     vals = [v if v is not None else 0.0 for v in values]
     ax.barh(y, vals, color=colors, height=0.75)
-    for yi, v, err, c in zip(y, values, errors, colors):
+    ey, ex, lo, hi = [], [], [], []
+    for yi, v, err in zip(y, values, errors):
         if v is None:
             ax.text(0, yi, " –", va="center", fontsize=7, color="#666")
             continue
         if err is not None:
-            ax.errorbar([v], [yi], xerr=[[max(0.0, v - err[0])], [max(0.0, err[1] - v)]], fmt="none",
-                        ecolor="#222", elinewidth=0.8, capsize=2)
+            ey.append(yi)
+            ex.append(v)
+            lo.append(max(0.0, v - err[0]))
+            hi.append(max(0.0, err[1] - v))
         ax.text((err[1] if err else v), yi, f" {v:.{decimals}f}", va="center", fontsize=7, color="#333")
+    if ey:
+        ax.errorbar(ex, ey, xerr=[lo, hi], fmt="none", ecolor="#222", elinewidth=0.8, capsize=2)
     ax.set_yticks(y)
     ax.set_yticklabels(names, fontsize=7)
     ax.margins(x=0.18)
@@ -79,8 +100,9 @@ def category_overall(runs: Sequence[Any]) -> str | None:
     if not cats:
         return None
     n = len(paper.MODELS) + len(runs)
-    fig = Figure(figsize=(3.3 * len(cats), 0.6 + 0.19 * n), layout="constrained")
-    axes = fig.subplots(1, len(cats), squeeze=False)[0]
+    labels = [f"{m} (paper)" for m in paper.MODELS] + [_short(r.label) + "*" for r in runs]
+    fig, axes = _frame(1, len(cats), 2.6, 0.17 * n, _label_width(labels), wspace=0.3)
+    axes = axes[0]
     for ax, c in zip(axes, cats):
         names = [f"{m} (paper)" for m in paper.MODELS] + [_short(r.label) + ("*" if c in r.partial else "")
                                                          for r in runs]
@@ -103,8 +125,8 @@ def task_scores(runs: Sequence[Any], tasks: Sequence[str], specs: Mapping[str, A
     rows_n = math.ceil(len(tasks) / cols)
     has_paper = table
     n = (len(paper.MODELS) if has_paper else 0) + len(runs)
-    fig = Figure(figsize=(2.6 * cols + 1.2, rows_n * (0.55 + 0.16 * n)), layout="constrained")
-    axes = fig.subplots(rows_n, cols, squeeze=False)
+    labels = ([f"{m} (paper)" for m in paper.MODELS] if has_paper else []) + [_short(r.label, 24) for r in runs]
+    fig, axes = _frame(rows_n, cols, 2.1, 0.15 * n, _label_width(labels), wspace=0.35, hspace=0.5)
     for k, t in enumerate(tasks):
         ax = axes[k // cols][k % cols]
         names, values, colors, errors = [], [], [], []
@@ -148,15 +170,16 @@ def cost_score(runs: Sequence[Any], costs: Sequence[float | None], tokens: Seque
     if not panels:  # tasks outside the paper's categories only: mean score over each run's tasks
         panels.append(("mean task score", [sum(ts.score for ts in r.tasks.values()) / len(r.tasks) if r.tasks else None
                                            for r in runs]))
-    fig = Figure(figsize=(3.4 * len(panels), 2.6), layout="constrained")
-    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    fig, axes = _frame(1, len(panels), 2.9, 1.9, 0.6, wspace=0.6, bottom=0.5, right=0.9)
+    axes = axes[0]
     for ax, (title, ys) in zip(axes, panels):
         for i, (r, x, y) in enumerate(zip(runs, xs, ys)):
             if y is None or x is None:
                 continue
             ax.scatter([x], [y], color=run_color(i), s=28, zorder=3)
             ax.annotate(_short(r.label, 28), (x, y), textcoords="offset points", xytext=(4, 3), fontsize=7)
-        if not use_money and any(x and x > 0 for x in xs):
+        shown = [x for x, y in zip(xs, ys) if x is not None and y is not None]
+        if shown and min(shown) > 0 and max(shown) > 30 * min(shown):
             ax.set_xscale("log")
         ax.set_xlabel("cost (money)" if use_money else "model tokens (prompt + completion)")
         ax.set_title(title)
@@ -167,9 +190,9 @@ def cost_score(runs: Sequence[Any], costs: Sequence[float | None], tokens: Seque
 def task_breakdown(task: str, runs: Sequence[tuple[int, str, Sequence[Mapping[str, Any]]]],
                    statuses: Sequence[str]) -> str:
     """One task: status breakdown, reward distribution, turns and episode latency, one row of panels."""
-    fig = Figure(figsize=(11, 0.9 + 0.32 * max(2, len(runs))), layout="constrained")
-    ax_s, ax_r, ax_t, ax_l = fig.subplots(1, 4)
     labels = [_short(label, 22) for _, label, _ in runs]
+    fig, axes = _frame(1, 4, 2.1, 0.3 * max(2, len(runs)), _label_width(labels), wspace=0.35, bottom=0.95)
+    ax_s, ax_r, ax_t, ax_l = axes[0]
     y = list(range(len(runs)))[::-1]
     left = [0] * len(runs)
     for st in statuses:
@@ -181,7 +204,7 @@ def task_breakdown(task: str, runs: Sequence[tuple[int, str, Sequence[Mapping[st
     ax_s.set_yticks(y)
     ax_s.set_yticklabels(labels, fontsize=7)
     ax_s.set_title("statuses (episodes)")
-    ax_s.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
+    ax_s.legend(fontsize=6, loc="upper left", bbox_to_anchor=(0.0, -0.25), ncol=2, frameon=False)
     bins = [i / 10 for i in range(11)]
     for (i, label, recs) in runs:
         rewards = [float(r.get("reward") or 0.0) for r in recs if r.get("status") != "task_error"]
@@ -195,8 +218,9 @@ def task_breakdown(task: str, runs: Sequence[tuple[int, str, Sequence[Mapping[st
             vals = [float(r.get("turns") or 0) if key == "turns" else float((r.get("timings") or {}).get("total") or 0)
                     for r in recs]
             data.append(vals or [0.0])
-        bp = ax.boxplot(data[::-1], orientation="horizontal", widths=0.6, showfliers=True, patch_artist=True,
-                        flierprops={"markersize": 2})
+        # whiskers at the 5th and 95th percentiles, no single points: a task may hold 14,000 episodes
+        bp = ax.boxplot(data[::-1], orientation="horizontal", widths=0.6, whis=(5, 95), showfliers=False,
+                        patch_artist=True)
         for patch, (i, _, _) in zip(bp["boxes"], list(runs)[::-1]):
             patch.set_facecolor(run_color(i))
             patch.set_alpha(0.45)

@@ -185,6 +185,8 @@
     mc.textContent = `${list.length.toLocaleString('en')} of ${EPISODES.length.toLocaleString('en')} episodes`;
     mc.dataset.count = String(list.length);
     renderPage();
+    // what the list now shows (tests and scripts wait on it)
+    mc.dataset.filters = hashOf({ ...state, tab: 'episodes', ep: '', vs: '', page: 0 });
   }
 
   function fmt(v, d) { return v === null || v === undefined ? '–' : Number(v).toFixed(d); }
