@@ -77,7 +77,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     result = run_result(cfg)
     if args.json:
         print(json.dumps(result.summaries, indent=2))
-    if not args.no_report:
+    if not args.no_report and os.environ.get("HARNESS_REPORT", "1") != "0":
         _write_report(Path(args.output), prices)
     if result.aborted or result.n_errors:
         top = result.most_frequent_error()
@@ -345,7 +345,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--retry-errors", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for scripts
     e.add_argument("--no-progress", action="store_true", help="no live display")
     e.add_argument("--json", action="store_true", help="print the task summaries as JSON at the end")
-    e.add_argument("--no-report", action="store_true", help="do not write OUTPUT/report.html at the end")
+    e.add_argument("--no-report", action="store_true",
+                   help="do not write OUTPUT/report.html at the end (also HARNESS_REPORT=0)")
     _price_args(e)
     e.set_defaults(func=cmd_eval)
 

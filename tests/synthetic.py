@@ -63,7 +63,7 @@ def write_run(out: Path, name: str = "synthetic-full", seed: int = 0, sizes: dic
         h = config_hash(config)
         task_dir = run_dir / task
         task_dir.mkdir(exist_ok=True)
-        (task_dir / "configs.json").write_text(json.dumps({h: {"config": config, "split_size": n,
+        (task_dir / "configs.json").write_text(json.dumps({h: {"config": config, "split_size": max(n, SIZES[task]),
                                                                "first_run": "2024-01-01T00:00:00",
                                                                "last_run": "2024-01-01T00:00:00"}}))
         # the opening every episode of the task shares (per subject for MMLU: 57 variants)

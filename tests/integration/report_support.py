@@ -48,7 +48,7 @@ def make_real_runs(out: Path) -> dict[str, Any]:
     """Two runs (oracle and a wrong replay) of the echo fixture, the offline tasks whose data is present and KG's
     test graph when Virtuoso is installed; returns what was run. `harness eval` writes the report at the end."""
     env = dict(os.environ)
-    env["HARNESS_PLUGINS"] = ECHO
+    env.update(HARNESS_PLUGINS=ECHO, HARNESS_REPORT="1")
     tasks = ["echo"] + data_tasks()
     replay = wrong_replay(out.parent / "wrong.jsonl", tasks + ["kg"])
     for name, model in (("oracle", "oracle"), ("wrong-replay", f"replay:{replay}")):

@@ -153,3 +153,24 @@ def test_compare_tab_shows_paired_differences(runs, page):
     assert cells[:4] == ["echo", f"{mean['oracle']:.2f}", f"{mean['wrong-replay']:.2f}",
                          f"{mean['oracle'] - mean['wrong-replay']:+.2f}"]
     assert cells[5] == "8"
+
+
+def test_view_serves_the_report_on_localhost(runs, page):
+    import subprocess
+
+    import httpx
+
+    from tests.helpers import HARNESS, ROOT, harness_env
+    proc = subprocess.Popen([*HARNESS, "view", str(runs["out"]), "--port", "0"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=ROOT, env=harness_env())
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("serving ") and "http://127.0.0.1:" in line, (line, proc.stderr.read())
+        base = line.split(" at ", 1)[1].split()[0]
+        page.open(base + "#episodes")
+        page.wait_list("#episodes")
+        assert page.count() == len(runs["records"])
+        assert httpx.get(base + "etc/passwd").status_code == 404  # only the report is served
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
