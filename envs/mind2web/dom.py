@@ -42,7 +42,11 @@ def parse(html: str):
 
 
 def _node_id(element) -> str:
-    return element.attrib.get(ID, "")
+    return element.get(ID, "")
+
+
+def _is_element(node) -> bool:
+    return isinstance(node.tag, str)  # not a comment or processing instruction
 
 
 def _below(element, level: int, out: list) -> None:
@@ -55,24 +59,57 @@ def _below(element, level: int, out: list) -> None:
 
 
 def _has_text_child(element) -> bool:
-    return any(child.tag == "text" for child in element.getchildren())
+    return any(child.tag == "text" for child in element)
+
+
+def _first_by_id(tree, wanted: set[str]) -> dict:
+    """The first element (document order) carrying each wanted backend id."""
+    found: dict = {}
+    for element in tree.iter():
+        bid = element.get(ID) if _is_element(element) else None
+        if bid in wanted and bid not in found:
+            found[bid] = element
+    return found
 
 
 def _ids_to_keep(tree, candidates) -> set[str]:
     keep: set[str] = set()
+    nodes = _first_by_id(tree, set(candidates))
     for cid in candidates:
-        node = tree.xpath(f'//*[@backend_node_id="{cid}"]')[0]
-        keep.add(node.attrib[ID])
-        keep.update(_node_id(a) for a in node.xpath("ancestor::*"))
+        node = nodes[cid]  # KeyError: a candidate that is not on the page
+        keep.add(node.get(ID))
+        keep.update(_node_id(a) for a in node.iterancestors())
         below: list = []
         _below(node, 1, below)
         keep.update([_node_id(d) for d in below][:MAX_DESCENDANTS])
         parent = node.getparent()
         if parent is not None:
-            row = [s for s in parent.getchildren() if s.tag != "text"]
+            row = [s for s in parent if s.tag != "text"]
             at = row.index(node)
             keep.update(_node_id(s) for s in row[max(0, at - SIBLING_WINDOW): at + SIBLING_WINDOW + 1])
     return keep
+
+
+def _kept(node, keep: set[str]) -> bool:
+    """An element stays when its id is kept; a text element when its parent's is."""
+    return _node_id(node.getparent() if node.tag == "text" else node) in keep
+
+
+def _drop_unkept_subtrees(root, keep: set[str]) -> None:
+    """Remove every element (but the root) that would be removed, with its subtree, before the per-node pass.
+
+    Upstream visits all elements children-first and removes those not kept; what it does inside a subtree that is
+    removed afterwards never shows, so removing the top-most such subtrees first gives the same tree, faster."""
+    stack = [root]
+    while stack:
+        element = stack.pop()
+        for child in list(element):
+            if not _is_element(child):
+                continue
+            if _kept(child, keep):
+                stack.append(child)
+            else:
+                element.remove(child)
 
 
 def _splice_out(element) -> None:
@@ -87,18 +124,17 @@ def prune(tree, candidates):
     keep = _ids_to_keep(tree, candidates)
     wanted = set(candidates)
     pruned = copy.deepcopy(tree)
+    _drop_unkept_subtrees(pruned, keep)
     for node in reversed(pruned.xpath("//*")):  # children before their parents
         is_text = node.tag == "text"
-        owner = node.getparent() if is_text else node
-        owner_id = _node_id(owner)
         parent = node.getparent()
-        if owner_id not in keep and parent is not None:
+        if not _kept(node, keep) and parent is not None:
             parent.remove(node)
             continue
-        if is_text or owner_id not in wanted:
+        if is_text or _node_id(node) not in wanted:
             node.attrib.pop(ID, None)
         if (not is_text and len(node.attrib) == 0 and parent is not None and not _has_text_child(node)
-                and len(node.getchildren()) <= 1):
+                and len(node) <= 1):
             _splice_out(node)
     return pruned
 
@@ -150,9 +186,11 @@ def render(element, numbering: dict[str, int], brackets: bool = True) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def page_and_choices(html: str, candidates, brackets: bool = True) -> tuple[str, list[tuple[str, str]]]:
-    """The pruned page's rendering and the choices: (backend id, first ten words of its rendering) in page order."""
-    pruned = prune(parse(html), candidates)
+def page_and_choices(page, candidates, brackets: bool = True) -> tuple[str, list[tuple[str, str]]]:
+    """The pruned page's rendering and the choices: (backend id, first ten words of its rendering) in page order.
+
+    ``page`` is the cleaned HTML or its parsed tree (left unchanged)."""
+    pruned = prune(parse(page) if isinstance(page, str) else page, candidates)
     numbering: dict[str, int] = {}
     page = render(pruned, numbering, brackets)
     choices = []

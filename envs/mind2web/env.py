@@ -73,7 +73,9 @@ class Mind2WebEnv(TextEnv):
 
     def _next_call(self) -> list[dict[str, str]]:
         step = self.record
-        page, choices = dom.page_and_choices(step.cleaned_html, self.rounds_state.next_candidates())
+        if self.tree is None:
+            self.tree = dom.parse(step.cleaned_html)  # once per episode; pruning works on copies
+        page, choices = dom.page_and_choices(self.tree, self.rounds_state.next_candidates())
         self.choices = [c[0] for c in choices]
         user = self.templates["user_turn"].format(seq_context=page, seq_in=self._question(step, choices))
         self.call = self.shots + [{"role": "user", "content": user}]
@@ -82,6 +84,7 @@ class Mind2WebEnv(TextEnv):
     # --- episode -----------------------------------------------------------------------------------------------
     def _reset(self, record):
         self.record = record
+        self.tree = None
         self.log: list[dict[str, Any]] = []
         pool = self.pools[self.index]
         self.rounds_state = Rounds(pool=list(pool or []), per_call=self.per_call)

@@ -37,5 +37,5 @@ def test_prune_keeps_candidates_and_their_ids_only():
 
 
 def test_unknown_candidate_is_an_error():
-    with pytest.raises(IndexError):
+    with pytest.raises(KeyError):
         dom.page_and_choices(PAGES[0], ["does-not-exist"])
