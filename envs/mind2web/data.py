@@ -2,7 +2,8 @@
 
 Layout under ``HARNESS_DATA/mind2web/`` (see this folder's README): one folder of Mind2Web task files (JSON lists of
 tasks, each with its ``actions``) per split, and ``scores_all_data.pkl``, the candidate ranker's output:
-``{"scores": {sid: {backend_id: float}}, "ranks": {sid: {backend_id: int}}}`` with ``sid = f"{annotation_id}_{action_uid}"``.
+``{"scores": {sid: {backend_id: float}}, "ranks": {sid: {backend_id: int}}}``, where
+``sid = f"{annotation_id}_{action_uid}"``.
 
 Files are read in sorted path order (the order ``datasets.load_dataset`` gives a glob), tasks in file order, steps in
 task order; that order fixes the candidate shuffles (upstream seeds ``random`` once with 123 and shuffles each sample
@@ -30,9 +31,8 @@ SPLITS: dict[str, tuple[str, str]] = {
                         "learningrate/agentbench-mind2web"),
     "dev": ("data_dev", "AgentBench's dev selection: /root/work/data/data_dev/ in the Docker image "
                         "learningrate/agentbench-mind2web"),
-    "test_task": ("test_task", "the test_task/ folder of test.zip from huggingface.co/datasets/osunlp/Mind2Web"),
-    "test_website": ("test_website", "the test_website/ folder of test.zip from huggingface.co/datasets/osunlp/Mind2Web"),
-    "test_domain": ("test_domain", "the test_domain/ folder of test.zip from huggingface.co/datasets/osunlp/Mind2Web"),
+    **{name: (name, f"the {name}/ folder of test.zip from huggingface.co/datasets/osunlp/Mind2Web")
+       for name in ("test_task", "test_website", "test_domain")},
     "fixture": ("fixture", "the project's test fixture (tests/fixtures/mind2web)"),
 }
 SCORES_SOURCE = ("scores_all_data.pkl from huggingface.co/datasets/osunlp/Mind2Web (also "

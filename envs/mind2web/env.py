@@ -122,7 +122,9 @@ class Mind2WebEnv(TextEnv):
         metrics.update(prediction={"element": prediction[0], "action": prediction[1]},
                        target={"elements": elements, "action": gold_action} if elements else None,
                        model_calls=len(self.log), rounds=self.log)
-        messages = [dict(m) for m in self.call] + ([{"role": "assistant", "content": reply}] if reply is not None else [])
+        messages = [dict(m) for m in self.call]
+        if reply is not None:
+            messages.append({"role": "assistant", "content": reply})
         return StepResult(observation="", done=True, reward=float(metrics["step_success"]), status=S.COMPLETED,
                           metrics=metrics, messages=messages)
 
