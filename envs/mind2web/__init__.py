@@ -24,7 +24,7 @@ def register() -> TaskSpec:
         concurrency=16,
         export_min_reward=2 / 3,
         offtable_splits=("fixture",),
-        requires=("lxml",),
+        requires=("lxml", "ijson"),
         data=("agentbench/mind2web/llm_prompt_cot.json", "agentbench/prompts/mind2web.json",
               "mind2web/scores_all_data.pkl"),
         max_turns=3,  # model calls per step: at most 3 for a pool of 10

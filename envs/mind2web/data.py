@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import gc
 import io
-import json
 import pickle
 import random
 import threading
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
+
+import ijson
 
 from harness import UsageError
 
@@ -54,9 +56,13 @@ class Step:
     task_steps: int  # steps of its task in the split
     op: str
     value: str
-    cleaned_html: str
+    page: bytes  # cleaned_html, zlib-compressed (the official test splits hold gigabytes of it)
     positives: tuple[tuple[str, int], ...]  # (backend id, rank), as listed
     negatives: tuple[tuple[str, int], ...]
+
+    @property
+    def cleaned_html(self) -> str:
+        return zlib.decompress(self.page).decode("utf-8")
 
     def top(self, k: int) -> tuple[list[str], list[str]]:
         """Backend ids of the positives and negatives ranked below ``k``, in listed order."""
@@ -119,44 +125,52 @@ def missing_message(root: Path, split: str) -> str | None:
             "redistributed: download it yourself (see envs/mind2web/README.md)")
 
 
-def _read_tasks(path: Path) -> list[dict[str, Any]]:
+def _tasks(path: Path) -> Iterator[dict[str, Any]]:
+    """The tasks of one file, one at a time (official files run to hundreds of MB, mostly ``raw_html``)."""
+    count = 0
     try:
-        tasks = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"mind2web: cannot read {path}: {exc}") from None
-    if not isinstance(tasks, list):
-        raise UsageError(f"mind2web: {path} is not a list of Mind2Web tasks")
-    return tasks
+        with open(path, "rb") as f:
+            for task in ijson.items(f, "item", use_float=True, buf_size=1 << 20):
+                count += 1
+                yield task
+    except (OSError, ijson.JSONError) as exc:
+        detail = " ".join(str(exc).split())
+        raise UsageError(f"mind2web: cannot read {path}: {detail}") from None
+    if not count:
+        raise UsageError(f"mind2web: {path} holds no Mind2Web tasks (expected a JSON list of tasks)")
 
 
-def _steps(tasks: list[dict[str, Any]], path: Path, ranks: dict[str, dict[str, int]]) -> list[Step]:
+def _read_steps(path: Path) -> list[dict[str, Any]]:
+    """The steps of a task file, without ranks yet."""
     out = []
-    for task in tasks:
+    for task in _tasks(path):
         try:
             ann, actions, reprs = task["annotation_id"], task["actions"], task["action_reprs"]
             for k, action in enumerate(actions):
-                sid = f"{ann}_{action['action_uid']}"
-                if sid not in ranks:
-                    raise UsageError(f"mind2web: the ranker scores have no entry {sid!r} (from {path}): "
-                                     f"use the scores_all_data.pkl that goes with the data")
-                table = ranks[sid]
-
-                def ranked(cands, table=table, sid=sid):
-                    try:
-                        return tuple((str(c["backend_node_id"]), table[str(c["backend_node_id"])]) for c in cands)
-                    except KeyError as exc:
-                        raise UsageError(f"mind2web: the ranker scores of {sid!r} have no candidate {exc}") from None
-
-                out.append(Step(
+                out.append(dict(
                     annotation_id=ann, action_uid=action["action_uid"], website=task.get("website", ""),
                     domain=task.get("domain", ""), subdomain=task.get("subdomain", ""),
                     confirmed_task=task["confirmed_task"], previous_actions=tuple(reprs[:k]), step=k,
                     task_steps=len(actions), op=action["operation"]["op"], value=action["operation"]["value"],
-                    cleaned_html=action["cleaned_html"], positives=ranked(action["pos_candidates"]),
-                    negatives=ranked(action["neg_candidates"])))
-        except (KeyError, TypeError) as exc:
+                    page=zlib.compress(action["cleaned_html"].encode("utf-8"), 1),
+                    positives=[str(c["backend_node_id"]) for c in action["pos_candidates"]],
+                    negatives=[str(c["backend_node_id"]) for c in action["neg_candidates"]]))
+        except (KeyError, TypeError, AttributeError) as exc:
             raise UsageError(f"mind2web: {path} is not in Mind2Web's task format (missing {exc})") from None
     return out
+
+
+def _ranked(step: dict[str, Any], ranks: dict[str, dict[str, int]], path: Path) -> Step:
+    sid = f"{step['annotation_id']}_{step['action_uid']}"
+    if sid not in ranks:
+        raise UsageError(f"mind2web: the ranker scores have no entry {sid!r} (from {path}): use the "
+                         f"scores_all_data.pkl that goes with the data")
+    table = ranks[sid]
+    try:
+        return Step(**{**step, "positives": tuple((b, table[b]) for b in step["positives"]),
+                       "negatives": tuple((b, table[b]) for b in step["negatives"])})
+    except KeyError as exc:
+        raise UsageError(f"mind2web: the ranker scores of {sid!r} have no candidate {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -198,10 +212,8 @@ def load_split(root: Path, split: str, top_k: int, seed: int) -> Split:
            str(scores.resolve()), scores.stat().st_mtime_ns, top_k, seed)
     with _LOCK:
         if key not in _CACHE:
-            per_file = [(p, _read_tasks(p)) for p in files]
-            wanted = {f"{t.get('annotation_id')}_{a.get('action_uid')}" for _, ts in per_file for t in ts
-                      if isinstance(t, dict) for a in t.get("actions", []) if isinstance(a, dict)}
-            ranks = load_ranks(scores, wanted)
-            steps = [s for p, ts in per_file for s in _steps(ts, p, ranks)]
+            per_file = [(p, _read_steps(p)) for p in files]
+            ranks = load_ranks(scores, {f"{s['annotation_id']}_{s['action_uid']}" for _, ss in per_file for s in ss})
+            steps = [_ranked(s, ranks, p) for p, ss in per_file for s in ss]
             _CACHE[key] = Split(steps=steps, pools=shuffled_pools(steps, top_k, seed))
         return _CACHE[key]

@@ -2,6 +2,7 @@
 elements), reading a ranker-scores pickle, and oracle episodes per second on the fixture split."""
 from __future__ import annotations
 
+import json
 import pickle
 import random
 import statistics
@@ -39,7 +40,7 @@ def synthetic_page(n_elements: int, seed: int = 0) -> tuple[str, list[str]]:
 
 def run() -> dict:
     from envs.mind2web import dom
-    from envs.mind2web.data import load_ranks
+    from envs.mind2web.data import _read_steps, load_ranks
 
     figures: dict = {}
     for n in (1000, 5000, 20000):
@@ -72,6 +73,22 @@ def run() -> dict:
         figures["scores_read_MB_per_s"] = round(path.stat().st_size / 1e6 / seconds, 1)
         figures["scores_read_time_over_plain_pickle_load"] = round(seconds / plain, 2)
         figures["scores_file_MB"] = round(path.stat().st_size / 1e6, 1)
+    # a task file shaped like the official ones: large raw_html, 100 KB-class cleaned_html per step
+    html, ids = synthetic_page(1500)
+    task = {"annotation_id": "a", "website": "w", "domain": "d", "subdomain": "s", "confirmed_task": "t",
+            "action_reprs": ["r"] * 8,
+            "actions": [{"action_uid": f"u{k}", "raw_html": "<p>raw page</p>" * 150_000, "cleaned_html": html,
+                         "operation": {"op": "CLICK", "original_op": "CLICK", "value": ""},
+                         "pos_candidates": [{"backend_node_id": ids[0]}],
+                         "neg_candidates": [{"backend_node_id": i} for i in ids[1:200]]} for k in range(8)]}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "test_x_0.json"
+        path.write_text(json.dumps([dict(task, annotation_id=f"a{n}") for n in range(6)]))
+        t0 = time.perf_counter()
+        steps = _read_steps(path)
+        seconds = time.perf_counter() - t0
+        figures["task_file_read_MB_per_s"] = round(path.stat().st_size / 1e6 / seconds, 1)
+        figures["page_memory_over_text"] = round(sum(len(s["page"]) for s in steps) / (len(html) * len(steps)), 3)
     try:
         from tests.fixtures.mind2web.layout import fixture_root
 

@@ -232,3 +232,19 @@ def test_scores_file_may_only_hold_data(tmp_path, root):
         pickle.dump({"scores": {}, "ranks": {}}, f)
     with pytest.raises(UsageError, match="have no entry"):
         Mind2WebEnv(split="fixture", data_dir=tmp_path)
+
+
+@pytest.mark.parametrize("content,match", [
+    ('{"not": "a list"}', "holds no Mind2Web tasks"),
+    ('[{"annotation_id": "x", "actions": [{}], "action_reprs": []}]', "not in Mind2Web's task format"),
+    ('[{"annotation_id": ', "cannot read"),
+])
+def test_malformed_task_files_stop_with_one_line(tmp_path, root, content, match):
+    import shutil
+
+    for sub in ("agentbench", "mind2web"):
+        shutil.copytree(root / sub, tmp_path / sub, symlinks=True)
+    (tmp_path / "mind2web" / "fixture" / "tasks.json").write_text(content)
+    with pytest.raises(UsageError, match=match) as err:
+        Mind2WebEnv(split="fixture", data_dir=tmp_path)
+    assert "\n" not in str(err.value)
