@@ -125,12 +125,24 @@ def missing_message(root: Path, split: str) -> str | None:
             "redistributed: download it yourself (see envs/mind2web/README.md)")
 
 
+def _first_byte(f) -> bytes:
+    while True:
+        b = f.read(1)
+        if not b or not b.isspace():
+            f.seek(-len(b), 1)
+            return b
+
+
 def _tasks(path: Path) -> Iterator[dict[str, Any]]:
-    """The tasks of one file, one at a time (official files run to hundreds of MB, mostly ``raw_html``)."""
+    """The tasks of one file, one at a time (official files run to hundreds of MB, mostly ``raw_html``): a JSON list
+    of tasks, as Mind2Web ships them, or one task per line (``datasets.load_dataset`` reads both)."""
     count = 0
     try:
         with open(path, "rb") as f:
-            for task in ijson.items(f, "item", use_float=True, buf_size=1 << 20):
+            lines = _first_byte(f) == b"{"
+            tasks = ijson.items(f, "", use_float=True, multiple_values=True, buf_size=1 << 20) if lines else \
+                ijson.items(f, "item", use_float=True, buf_size=1 << 20)
+            for task in tasks:
                 count += 1
                 yield task
     except (OSError, ijson.JSONError) as exc:

@@ -235,7 +235,9 @@ def test_scores_file_may_only_hold_data(tmp_path, root):
 
 
 @pytest.mark.parametrize("content,match", [
-    ('{"not": "a list"}', "holds no Mind2Web tasks"),
+    ('{"not": "a task"}', "not in Mind2Web's task format"),
+    ('[]', "holds no Mind2Web tasks"),
+    ('"text"', "holds no Mind2Web tasks"),
     ('[{"annotation_id": "x", "actions": [{}], "action_reprs": []}]', "not in Mind2Web's task format"),
     ('[{"annotation_id": ', "cannot read"),
 ])
@@ -248,3 +250,14 @@ def test_malformed_task_files_stop_with_one_line(tmp_path, root, content, match)
     with pytest.raises(UsageError, match=match) as err:
         Mind2WebEnv(split="fixture", data_dir=tmp_path)
     assert "\n" not in str(err.value)
+
+
+def test_one_task_per_line_reads_the_same(tmp_path, root, env):
+    import shutil
+
+    for sub in ("agentbench", "mind2web"):
+        shutil.copytree(root / sub, tmp_path / sub, symlinks=True)
+    path = tmp_path / "mind2web" / "fixture" / "tasks.json"
+    path.write_text("\n".join(json.dumps(t) for t in json.loads(path.read_text())) + "\n")
+    lines = Mind2WebEnv(split="fixture", data_dir=tmp_path)
+    assert lines.records == env.records and lines.pools == env.pools
