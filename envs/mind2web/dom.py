@@ -7,8 +7,9 @@ rewritten as ``<tag id=k meta>`` where ``k`` numbers the candidates in document 
 attributes. The choice texts are the first ten words of each candidate's own rendering.
 
 This is a re-implementation of that behaviour (checked byte for byte against upstream's output on the test fixtures),
-quirks included: an element without ``backend_node_id`` counts as kept whenever any kept relative lacks one too, the
-tail text of removed elements goes with them, and a candidate's rendering includes its tail.
+quirks included: an element without ``backend_node_id`` counts as kept whenever any kept relative lacks one too (a
+comment among a candidate's siblings or descendants is such a relative), the tail text of removed elements goes
+with them, and a candidate's rendering includes its tail.
 """
 from __future__ import annotations
 
@@ -41,12 +42,13 @@ def parse(html: str):
     return etree.fromstring(html)
 
 
-def _node_id(element) -> str:
-    return element.get(ID, "")
-
-
 def _is_element(node) -> bool:
     return isinstance(node.tag, str)  # not a comment or processing instruction
+
+
+def _node_id(node) -> str:
+    """The backend id, "" when there is none (a comment's too: upstream reads ``attrib``, empty for comments)."""
+    return node.get(ID, "") if _is_element(node) else ""
 
 
 def _below(element, level: int, out: list) -> None:

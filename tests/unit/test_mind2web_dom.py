@@ -26,6 +26,7 @@ def test_cases_cover_the_quirks():
     rendered = " ".join(c["brackets"]["page"] for c in stress)
     assert "intro tail" in rendered  # tail text of a kept element
     assert "<b>" in rendered and "&lt;" not in rendered  # entities turned back into characters
+    assert "<!-- a comment among the siblings -->" in rendered  # comments stay, and count as id-less relatives
     # every candidate of a call is one of its choices
     assert all(sorted(ch[0] for ch in c["brackets"]["choices"]) == sorted(c["candidates"]) for c in CASES["cases"])
 
