@@ -163,5 +163,3 @@ class Forum(Site):
         posts = [p for p in self.posts.values() if p["author"] == name]
         return self.page(req, name, f"<h1>{esc(name)}</h1>" + "".join(self._article(req, p) for p in posts))
 
-
-__all__ = ["Forum", "FORUM_NAMES", "not_found"]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from urllib.parse import quote
 
 from .web import Request, Response, Site, as_json, document, esc, not_found, redirect
 
@@ -58,7 +57,7 @@ class ShopData:
             {"increment_id": "000000188", "customer": "emma.lopez@gmail.com", "created_at": "2023-03-11 10:00:00",
              "items": [(3, 1)], "status": "complete"},
             {"increment_id": "000000189", "customer": "emma.lopez@gmail.com", "created_at": "2023-05-02 09:30:00",
-             "items": [(7, 2)], "status": "complete"},
+             "items": [(8, 2)], "status": "complete"},
         ]
         self.tokens: set[str] = set()
 
@@ -400,5 +399,3 @@ class Admin(Site):
         p.name = req.form.get("product[name]") or p.name
         return redirect(f"{self.prefix}/catalog/product/edit/id/{p.pid}/?saved=1")
 
-
-__all__ = ["Admin", "Shop", "ShopData", "quote"]
