@@ -35,6 +35,7 @@ def register() -> None:
         agent="webarena",
         needs_judge=True,
         max_turns=30,
+        nondeterministic=True,  # Chromium's accessibility node ids (the element ids) vary between page loads
         setup="envs.webarena.setup:install",
     ))
     register_task(TaskSpec(
@@ -56,5 +57,6 @@ def register() -> None:
         needs_judge=True,
         env_kwargs={"standin": True, "sleep_after_execution": 0.2, "eval_settle": 0.0},
         max_turns=30,
+        nondeterministic=True,  # Chromium's accessibility node ids (the element ids) vary between page loads
         setup="envs.webarena.setup:install",
     ))

@@ -8,7 +8,7 @@ FORUM_NAMES = (
     "chess", "cooking", "DIY", "Documentaries", "earthporn", "Fitness", "food", "funny", "gadgets", "gaming",
     "gardening", "history", "jokes", "LifeProTips", "movies", "music", "news", "nosleep", "personalfinance",
     "philosophy", "photography", "pics", "science", "space", "sports", "technology", "television", "travel",
-    "worldnews", "writing")
+    "wallstreetbets", "worldnews", "writing")
 
 
 def _slug(title: str) -> str:
@@ -34,10 +34,13 @@ class Forum(Site):
         ]
         for forum, title, body, author, score, comments in seed:
             self._new_post(forum, title, body, author, score, comments)
+        # the post upstream's evaluator tests read (its body is the escaped zero-width space, as text)
+        self._new_post("wallstreetbets", "Daily discussion thread", "&#x200B;", "Hrekires", 3,
+                       [("bullish", "To the moon.")], pid=50431)
 
     def _new_post(self, forum: str, title: str, body: str, author: str, score: int = 1,
-                  comments: list | tuple = ()) -> dict:
-        pid = 100 + len(self.posts) + 1
+                  comments: list | tuple = (), pid: int | None = None) -> dict:
+        pid = pid or 100 + sum(1 for p in self.posts if p < 50000) + 1
         post = {"id": pid, "forum": forum, "title": title, "body": body, "author": author, "score": score,
                 "comments": [{"author": a, "text": t} for a, t in comments]}
         self.posts[pid] = post
