@@ -32,20 +32,29 @@ def chromium_path() -> str:
     return path
 
 
-class BrowserHost:
-    """The process's browser and the loop that drives it (created on first use, shared by every env)."""
+#: a proxy nothing listens on: requests to hosts outside the allow-list fail before they leave the machine
+DEAD_PROXY = "http://127.0.0.1:9"
 
-    _instance: "BrowserHost | None" = None
+
+class BrowserHost:
+    """A browser and the loop that drives it, created on first use and shared by every env of the process that
+    allows the same hosts. ``allow``: the only hosts pages may reach (the sites; loopback is always reachable);
+    every other request goes to a dead proxy and fails. Empty: no confinement."""
+
+    _instances: dict[tuple[str, ...], "BrowserHost"] = {}
     _lock = threading.Lock()
 
     @classmethod
-    def get(cls) -> "BrowserHost":
+    def get(cls, allow: tuple[str, ...] = ()) -> "BrowserHost":
+        key = tuple(sorted(set(allow)))
         with cls._lock:
-            if cls._instance is None or not cls._instance._thread.is_alive():
-                cls._instance = cls()
-            return cls._instance
+            host = cls._instances.get(key)
+            if host is None or not host._thread.is_alive():
+                host = cls._instances[key] = cls(key)
+            return host
 
-    def __init__(self) -> None:
+    def __init__(self, allow: tuple[str, ...] = ()) -> None:
+        self.allow = allow
         self.loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self.loop.run_forever, name="webarena-browser", daemon=True)
         self._thread.start()
@@ -64,14 +73,11 @@ class BrowserHost:
                 from playwright.async_api import async_playwright
                 if self._pw is None:
                     self._pw = await async_playwright().start()
+                proxy = {"server": DEAD_PROXY, "bypass": ",".join(("127.0.0.1", "localhost", *self.allow))} \
+                    if self.allow else None
                 self._browser = await self._pw.chromium.launch(executable_path=chromium_path(), headless=True,
-                                                               args=ARGS, timeout=NAV_TIMEOUT_MS)
+                                                               args=ARGS, timeout=NAV_TIMEOUT_MS, proxy=proxy)
             return self._browser
-
-    def browser_pid(self) -> int | None:
-        """The browser's process id (for memory figures); None before the first launch."""
-        proc = getattr(getattr(self._browser, "_impl_obj", None), "_browser_process", None)
-        return getattr(proc, "pid", None)
 
     async def _close(self) -> None:
         if self._browser is not None:

@@ -19,6 +19,7 @@ unparsable replies in a row (``agent_validation_failed``), after the same action
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 from pathlib import Path
@@ -44,7 +45,8 @@ class WebArenaEnv(TextEnv):
     def __init__(self, split: str = "test", data_dir: str | Path | None = None, standin: bool = False,
                  texts: str | None = None, max_steps: int = MAX_STEPS, parsing_failure_th: int = 3,
                  repeating_action_failure_th: int = 3, max_obs_length: int = 1920,
-                 sleep_after_execution: float = 2.5, eval_settle: float = 3.0, **kwargs: Any) -> None:
+                 sleep_after_execution: float = 2.5, eval_settle: float = 3.0, confine: bool | None = None,
+                 **kwargs: Any) -> None:
         self.standin = bool(standin)
         root = Path(data_dir) if data_dir else default_data_dir()
         self.texts = load_texts(root, texts)
@@ -61,7 +63,9 @@ class WebArenaEnv(TextEnv):
         super().__init__(split, root, **kwargs)
         self.urls = sites.UrlMap(self.site_urls, self.texts["url_mappings"])
         self.helpers = Helpers(self.site_urls, self.texts["accounts"])
-        self.host = BrowserHost.get()
+        if confine is None:  # pages reach only the sites' hosts unless HARNESS_WEBARENA_CONFINE=0
+            confine = os.environ.get("HARNESS_WEBARENA_CONFINE", "1") != "0"
+        self.host = BrowserHost.get(sites.hosts(self.site_urls) if confine else ())
         self.logins = sites.Logins(self.host, self.site_urls, self.texts["accounts"])
         self.session: Session | None = None
         self.rendered: Rendered | None = None

@@ -14,6 +14,7 @@ import os
 import threading
 import time
 from pathlib import PurePosixPath
+from urllib.parse import urlsplit
 from typing import Any
 
 from harness import UsageError
@@ -34,6 +35,11 @@ def from_environment() -> dict[str, str]:
                          f"GITLAB=http://host:8023 MAP=http://host:3000 WIKIPEDIA=http://host:8888/... "
                          f"HOMEPAGE=http://host:4399)")
     return {v: os.environ[v] for v in VARIABLES}
+
+
+def hosts(sites: dict[str, str]) -> tuple[str, ...]:
+    """The host names of the sites (what an episode's browser may reach)."""
+    return tuple(sorted({urlsplit(url).hostname for url in sites.values() if urlsplit(url).hostname}))
 
 
 def fill_placeholders(raw: str, sites: dict[str, str]) -> str:

@@ -162,10 +162,13 @@ def test_tabs_and_navigation(env):
     obs = env.step(f"{PHRASE}```close_tab```")[0]
     assert obs.split("\n")[1] == "Tab 0: V8 Energy Drink Pomegranate Blueberry 24 Pack | Tab 1 (current): " \
                                  "Ciclon Energy Drink Regular 24 Cans"
+    obs = env.step(f"{PHRASE}```goto [http://example.com/]```")[0]  # pages reach only the sites' hosts
+    assert "ERR_PROXY_CONNECTION_FAILED" in env.fail_errors[-1] and env.session.url.startswith("chrome-error:")
+    obs = env.step(f"{PHRASE}```go_back```")[0]
     obs = env.step(f"{PHRASE}```tab_focus [7]```")[0]  # no such tab: nothing happens
     assert "PREVIOUS ACTION: page_focus [7]" in obs
     reward, info = env.step(f"{PHRASE}```stop [Ciclon Energy Drink Regular 24 Cans]```")[1:5:3]
-    assert reward == 1.0 and info["metrics"]["failed_actions"] and "IndexError" in info["metrics"]["failed_actions"][0]
+    assert reward == 1.0 and "IndexError" in info["metrics"]["failed_actions"][-1]
 
 
 def test_gymnasium_checks(monkeypatch):
