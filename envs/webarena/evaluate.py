@@ -29,6 +29,7 @@ import httpx
 from .browser import Session
 
 OR = " |OR| "
+PAGE = object()  # the live page, as a helper argument
 HELPER_TIMEOUT = 60.0
 
 
@@ -120,8 +121,9 @@ class Helpers:
         except Exception:
             return ""
 
-    def call(self, expression: str, session: Session) -> str:
-        """Run ``name(args)`` where each argument is a string literal or ``__page__`` (the live page)."""
+    @staticmethod
+    def parse(expression: str) -> tuple[str, list[Any]]:
+        """``name(args)`` of an allowed helper, each argument a string literal or ``__page__``; ValueError else."""
         try:
             node = ast.parse(expression.strip(), mode="eval").body
         except SyntaxError:
@@ -132,12 +134,16 @@ class Helpers:
         args: list[Any] = []
         for arg in node.args:
             if isinstance(arg, ast.Name) and arg.id == "__page__":
-                args.append(session)
+                args.append(PAGE)
             elif isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                 args.append(arg.value)
             else:
                 raise ValueError(f"helper arguments must be string literals or __page__: {expression!r}")
-        return getattr(self, name)(*args)
+        return name, args
+
+    def call(self, expression: str, session: Session) -> str:
+        name, args = self.parse(expression)
+        return getattr(self, name)(*(session if a is PAGE else a for a in args))
 
 
 ALLOWED = ("shopping_get_latest_order_url", "shopping_get_sku_latest_review_author",

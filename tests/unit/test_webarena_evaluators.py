@@ -1,6 +1,8 @@
 """The string and URL evaluators and the helpers that need no browser, case by case as upstream decides them."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from envs.webarena.evaluate import Helpers, Outcome, clean_answer, string_match, url_match
@@ -70,3 +72,21 @@ def test_helper_calls_are_allow_listed_with_literal_arguments():
 
 def test_clean_answer():
     assert clean_answer("'A'") == "a" and clean_answer('"B"') == "b" and clean_answer("'C\"") == "'c\""
+
+
+def test_every_helper_call_of_the_812_tasks_is_understood():
+    from tests.conftest import need_data
+    from envs.webarena.evaluate import ALLOWED
+    raw = json.loads(need_data("webarena", "test.raw.json").read_text(encoding="utf-8"))
+    seen = set()
+    for task in raw:
+        for target in task["eval"]["program_html"] or []:
+            for field in ("url", "locator"):
+                if target[field].startswith("func:"):
+                    name, _ = Helpers.parse(target[field].split("func:", 1)[1].replace("__last_url__", "http://x/"))
+                    seen.add(name)
+            assert not target["locator"].strip() or target["locator"].startswith(("document.", "func:"))
+        assert set(task["eval"]["eval_types"]) <= {"string_match", "url_match", "program_html"}
+        assert set(task["eval"]["reference_answers"] or {}) <= {"exact_match", "must_include", "fuzzy_match"}
+        assert (task["eval"].get("url_note") or "EXACT") in ("EXACT", "GOLD in PRED")
+    assert seen == set(ALLOWED)

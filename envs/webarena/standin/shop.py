@@ -308,8 +308,8 @@ class Shop(Site):
         if not self._authorised(req):
             return as_json({"message": "unauthorised"}, 401)
         p = self.data.by_sku(req.params["sku"])
-        if p is None:
-            return as_json({"message": "product not found"}, 404)
+        if p is None:  # the stand-in's catalogue is small: a product it lacks has no reviews
+            return as_json([])
         return as_json([{"nickname": r["nickname"], "title": r["summary"], "detail": r["text"],
                          "ratings": [{"rating_name": "Rating", "percent": r["stars"] * 20, "value": r["stars"]}]}
                         for r in p.reviews])
