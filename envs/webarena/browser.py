@@ -22,6 +22,7 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 VIEWPORT = {"width": 1280, "height": 720}  # upstream run.py's defaults
 CALL_TIMEOUT = 300.0  # upstream waits up to 300 s for a start page
 NAV_TIMEOUT_MS = 300_000
+SETTLE_TIMEOUT = 10.0  # seconds an action's navigation may take to commit and load before the page is read anyway
 
 
 def chromium_path() -> str:
@@ -102,6 +103,7 @@ class Session:
         self.context = None
         self.page = None
         self._cdp: dict[int, Any] = {}
+        self._pending: dict[int, asyncio.Event] = {}  # tab -> set once its requested navigation committed or failed
 
     def call(self, fn: Callable[..., Awaitable[Any]], *args: Any, timeout: float = CALL_TIMEOUT) -> Any:
         return self.host.run(fn(*args), timeout=timeout)
@@ -134,10 +136,12 @@ class Session:
                 pass
         self.context = self.page = None
         self._cdp.clear()
+        self._pending.clear()
 
     async def _client(self, page):
         key = id(page)
         if key not in self._cdp:
+            self._watch(page)
             client = await page.context.new_cdp_session(page)
             await client.send("Accessibility.enable")
             self._cdp[key] = client
@@ -177,12 +181,42 @@ class Session:
                 "screen_width": info[2], "screen_height": info[3]}
 
     # --- actions ---------------------------------------------------------------------------------------------------
-    async def _settle(self) -> None:
-        """Wait for a navigation an action started (if any) to load."""
+    async def _settle(self, pause: float = 0.0) -> None:
+        """Let what the last action started finish: wait ``pause`` seconds (upstream sleeps 2.5 s after every
+        action), let the page run the tasks the action queued (a form submission starts its request there), then, if
+        the current tab asked for a navigation that has not committed yet, wait for it, and for the page to load."""
+        page = self.page
+        if pause > 0:
+            await asyncio.sleep(pause)
         try:
-            await self.page.wait_for_load_state("load", timeout=10_000)
+            await page.evaluate("() => new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)))")
+        except Exception:
+            pass  # the document went away: a navigation committed
+        pending = self._pending.get(id(page))
+        if pending is not None and not pending.is_set():
+            try:
+                await asyncio.wait_for(pending.wait(), timeout=SETTLE_TIMEOUT)
+            except asyncio.TimeoutError:
+                pass
+        try:
+            await page.wait_for_load_state("load", timeout=SETTLE_TIMEOUT * 1000)
         except Exception:
             pass
+
+    def _watch(self, page) -> None:
+        """Track the tab's main-frame navigations: requested (a navigation request) until committed or failed."""
+        def requested(request) -> None:
+            if request.is_navigation_request() and request.frame == page.main_frame:
+                self._pending[id(page)] = asyncio.Event()
+
+        def ended(frame_or_request) -> None:
+            frame = getattr(frame_or_request, "frame", frame_or_request)
+            if frame == page.main_frame and id(page) in self._pending:
+                self._pending[id(page)].set()
+
+        page.on("request", requested)
+        page.on("framenavigated", ended)
+        page.on("requestfailed", lambda r: ended(r) if r.is_navigation_request() else None)
 
     def click_at(self, x: float, y: float) -> None:
         self.call(self._mouse, "click", x, y)
@@ -236,8 +270,8 @@ class Session:
             self.page = pages[-1] if pages else await self.context.new_page()
         self.call(go)
 
-    def settle(self) -> None:
-        self.call(self._settle)
+    def settle(self, pause: float = 0.0) -> None:
+        self.call(self._settle, pause, timeout=pause + 3 * SETTLE_TIMEOUT + 30)
 
     @property
     def url(self) -> str:

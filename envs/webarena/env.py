@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -124,9 +123,7 @@ class WebArenaEnv(TextEnv):
         return self._prompt()
 
     def _pause(self) -> None:
-        if self.sleep_after > 0:
-            time.sleep(self.sleep_after)
-        self.session.settle()
+        self.session.settle(self.sleep_after)
 
     def _step(self, reply: str) -> StepResult:
         splitter = self.texts["prompt"]["meta_data"]["action_splitter"]
