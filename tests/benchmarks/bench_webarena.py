@@ -50,18 +50,28 @@ def chromium_pss_mb() -> float:
 
 
 def run() -> dict:
+    single = measure(1)
+    out = measure(CONCURRENT)
+    out["webarena_steps_per_s_one_episode"] = single["webarena_steps_per_s"]
+    out["webarena_speedup_8_vs_1"] = round(out["webarena_steps_per_s"] / single["webarena_steps_per_s"], 2)
+    for key, value in out.items():
+        print(f"{key}: {value}")
+    return out
+
+
+def measure(concurrent: int) -> dict:
     from envs.webarena.env import ORACLE_REF, WebArenaEnv
     from tests.fixtures.webarena import webarena_data
 
     phrase = "In summary, the next action I will perform is "
     envs = [WebArenaEnv(split="standin", data_dir=webarena_data(), standin=True, sleep_after_execution=0.2,
-                        eval_settle=0.0) for _ in range(CONCURRENT)]
+                        eval_settle=0.0) for _ in range(concurrent)]
     resets: list[float] = []
-    steps = [0] * CONCURRENT
+    steps = [0] * concurrent
     try:
         envs[0].host.run(envs[0].host.browser())  # start Chromium before timing
         idle = chromium_pss_mb()
-        barrier = threading.Barrier(CONCURRENT + 1)
+        barrier = threading.Barrier(concurrent + 1)
         hold = threading.Event()
 
         def episode(k: int) -> None:
@@ -78,7 +88,7 @@ def run() -> dict:
                 if done:
                     env.reset(options={"index": TASK})
 
-        threads = [threading.Thread(target=episode, args=(k,)) for k in range(CONCURRENT)]
+        threads = [threading.Thread(target=episode, args=(k,)) for k in range(concurrent)]
         for th in threads:
             th.start()
         barrier.wait()
@@ -92,17 +102,14 @@ def run() -> dict:
     finally:
         for env in envs:
             env.close()
-    out = {"webarena_concurrent_episodes": CONCURRENT,
+    return {"webarena_concurrent_episodes": concurrent,
            "webarena_reset_latency_s": round(statistics.median(resets), 3),
            "webarena_steps_per_s": round(sum(steps) / elapsed, 2),
            "webarena_step_latency_s": round(elapsed / STEPS, 3),
            "webarena_browser_idle_pss_mb": round(idle, 1),
-           "webarena_browser_pss_mb_at_8": round(loaded, 1),
-           "webarena_browser_mb_per_episode": round((loaded - idle) / CONCURRENT, 1),
+           "webarena_browser_pss_mb_all_open": round(loaded, 1),
+           "webarena_browser_mb_per_episode": round((loaded - idle) / concurrent, 1),
            "load_average_1min": round(os.getloadavg()[0], 2)}
-    for key, value in out.items():
-        print(f"{key}: {value}")
-    return out
 
 
 if __name__ == "__main__":
