@@ -31,7 +31,8 @@ def from_environment() -> dict[str, str]:
     missing = [v for v in VARIABLES if not os.environ.get(v)]
     if missing:
         raise UsageError(f"webarena needs the URLs of your WebArena sites in {', '.join(missing)} "
-                         f"(e.g. SHOPPING=http://host:7770 SHOPPING_ADMIN=http://host:7780/admin REDDIT=http://host:9999 "
+                         "(e.g. SHOPPING=http://host:7770 SHOPPING_ADMIN=http://host:7780/admin "
+                         "REDDIT=http://host:9999 "
                          f"GITLAB=http://host:8023 MAP=http://host:3000 WIKIPEDIA=http://host:8888/... "
                          f"HOMEPAGE=http://host:4399)")
     return {v: os.environ[v] for v in VARIABLES}

@@ -41,7 +41,8 @@ def program(*targets, types=("program_html",), **ev):
                                    "program_html": [dict(t) for t in targets], **ev}}
 
 
-FORM_NAME = {"url": "last", "required_contents": "Hello World", "locator": "document.querySelector('[id=\"form-name\"').value"}
+FORM_NAME = {"url": "last", "required_contents": "Hello World",
+             "locator": "document.querySelector('[id=\"form-name\"').value"}
 FORM_EMAIL = {"url": "last", "required_contents": "alexisxy@hotmail.com",
               "locator": "document.querySelector('[id=\"form-email\"').value"}
 

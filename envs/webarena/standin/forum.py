@@ -63,7 +63,8 @@ class Forum(Site):
 
     def page(self, req: Request, title: str, main: str) -> Response:
         who = (f'<a href="/user/{esc(req.user)}">{esc(req.user)}</a>' if req.user else '<a href="/login">Log in</a>')
-        header = f'<header><nav aria-label="Site"><a href="/">Postmill</a> <a href="/forums">Forums</a> {who}</nav></header>'
+        header = ('<header><nav aria-label="Site"><a href="/">Postmill</a> <a href="/forums">Forums</a> '
+                  f"{who}</nav></header>")
         return Response(body=document(title, header + f"<main>{main}</main>"))
 
     def _article(self, req: Request, post: dict, link: bool = True) -> str:

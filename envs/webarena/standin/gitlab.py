@@ -19,7 +19,8 @@ class GitLab(Site):
                     {"title": "Add more deploy triggers", "author": "byteblaze"},
                     {"title": "Create MVP React component layout", "author": "primer"},
                 ]},
-            "byteblaze/dotfiles": {"description": "Config files for vim and zsh", "members": {"byteblaze": "Owner"}, "issues": []},
+            "byteblaze/dotfiles": {"description": "Config files for vim and zsh", "members": {"byteblaze": "Owner"},
+                                   "issues": []},
         }
 
     def routes(self) -> None:

@@ -110,8 +110,8 @@ class Shop(Site):
     # --- layout ----------------------------------------------------------------------------------------------------
     def page(self, req: Request, title: str, main: str) -> Response:
         cart = sum(self.data.carts.get(req.user or "", {}).values())
-        account = (f'<a href="/customer/account/">My Account</a> <a href="/wishlist/">My Wish List</a> '
-                   f'<a href="/sales/order/history/">My Orders</a>' if req.user else
+        account = ('<a href="/customer/account/">My Account</a> <a href="/wishlist/">My Wish List</a> '
+                   '<a href="/sales/order/history/">My Orders</a>' if req.user else
                    '<a href="/customer/account/login/">Sign In</a>')
         header = (f'<header><a href="/">One Stop Market</a> {account} <a href="/checkout/cart/">My Cart ({cart})</a>'
                   '<form action="/catalogsearch/result/" method="get" role="search">'
