@@ -266,6 +266,7 @@ class Session:
         async def go():
             await self.page.close()
             self._cdp.pop(id(self.page), None)
+            self._pending.pop(id(self.page), None)
             pages = self.context.pages
             self.page = pages[-1] if pages else await self.context.new_page()
         self.call(go)

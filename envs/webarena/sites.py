@@ -111,28 +111,30 @@ async def _log_in(page, site: str, sites: dict[str, str], accounts: dict[str, di
     await page.wait_for_load_state("load")
 
 
+_STATES: dict[tuple, tuple[float, dict[str, Any]]] = {}  # (site URLs, combination) -> (made at, storage state)
+_STATES_LOCK = threading.Lock()
+
+
 class Logins:
-    """Storage states (cookies and local storage) per site combination, made on first need."""
+    """Storage states (cookies and local storage) per site combination, made on first need and shared by the
+    process's envs that use the same site URLs."""
 
     def __init__(self, host, sites: dict[str, str], accounts: dict[str, dict[str, str]]) -> None:
         self.host, self.sites, self.accounts = host, sites, accounts
-        self._states: dict[tuple[str, ...], tuple[float, dict[str, Any]]] = {}
-        self._lock = threading.Lock()
+        self._urls = tuple(sorted(sites.items()))
+        self._states, self._lock = _STATES, _STATES_LOCK
 
     def state(self, combo: tuple[str, ...]) -> dict[str, Any] | None:
         if not combo:
             return None
-        key = tuple(sorted(combo))
+        combo = tuple(sorted(combo))
+        key = (self._urls, combo)
         with self._lock:
             made = self._states.get(key)
             if made is None or time.monotonic() - made[0] > LOGIN_MAX_AGE:
-                made = (time.monotonic(), self.host.run(self._make(key)))
+                made = (time.monotonic(), self.host.run(self._make(combo)))
                 self._states[key] = made
             return made[1]
-
-    def forget(self) -> None:
-        with self._lock:
-            self._states.clear()
 
     async def _make(self, combo: tuple[str, ...]) -> dict[str, Any]:
         browser = await self.host.browser()

@@ -40,3 +40,13 @@ def test_the_data_file_is_what_the_extractor_makes():
 def test_missing_texts_stop_with_one_line(tmp_path):
     with pytest.raises(UsageError, match="harness data pull --only webarena/agenttuning_prompt.json"):
         load_texts(tmp_path)
+
+
+def test_observations_are_cut_to_1920_cl100k_tokens_offline():
+    from envs.webarena.tokens import encoding, truncate
+    enc = encoding()
+    assert enc.encode("hello world") == [15339, 1917]  # cl100k_base's ids
+    text = "[123] link 'Add to Cart' url: http://h/x\n" * 400
+    cut = truncate(text, 1920)
+    assert text.startswith(cut) and len(enc.encode(cut)) == 1920
+    assert truncate("short", 1920) == "short"
