@@ -103,6 +103,8 @@ def test_oracle_succeeds_on_every_task_eight_at_once(tmp_path, monkeypatch):
     clicked = first[7]["content"].split("```click [")[1].split("]")[0]
     assert (f"\nPREVIOUS ACTION: click [{clicked}] where [{clicked}] is link \"My new phone's battery is awful\" url: "
             in first[8]["content"])
+    assert {r["facts"]["sites"] for r in records} == {"shopping", "shopping_admin", "reddit", "gitlab",
+                                                       "gitlab+reddit"}
 
 
 def test_episode_facts_come_from_the_task_data(env):
