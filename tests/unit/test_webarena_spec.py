@@ -25,6 +25,14 @@ def test_specs():
     assert standin.name.startswith("webarena")
 
 
+def test_groups_count_webarena_and_never_the_stand_ins():
+    from harness import resolve_tasks
+    for group in ("held_out", "all"):
+        names = [t.name for t in resolve_tasks(group)]
+        assert "webarena" in names and "webarena_standin" not in names
+    assert [t.name for t in resolve_tasks("webarena_standin")] == ["webarena_standin"]
+
+
 @pytest.fixture
 def no_sites(monkeypatch):
     for name in VARIABLES:
