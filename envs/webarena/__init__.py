@@ -57,7 +57,7 @@ def register() -> None:
         data=("webarena/agenttuning_prompt.json",),
         agent="webarena",
         needs_judge=True,
-        env_kwargs={"standin": True, "sleep_after_execution": 0.2, "eval_settle": 0.0},
+        env_kwargs={"standin": True, "sleep_after_execution": 0.0, "eval_settle": 0.0},
         max_turns=30,
         nondeterministic=True,  # Chromium's accessibility node ids (the element ids) vary between page loads
         setup="envs.webarena.setup:install",

@@ -23,6 +23,8 @@ VIEWPORT = {"width": 1280, "height": 720}  # upstream run.py's defaults
 CALL_TIMEOUT = 300.0  # upstream waits up to 300 s for a start page
 NAV_TIMEOUT_MS = 300_000
 SETTLE_TIMEOUT = 10.0  # seconds an action's navigation may take to commit and load before the page is read anyway
+#: resolves once the page has run the tasks queued before it (after a frame, or 100 ms for a tab that draws none)
+FLUSH_JS = "new Promise(r => { requestAnimationFrame(() => setTimeout(r, 0)); setTimeout(r, 100); })"
 
 
 def chromium_path() -> str:
@@ -141,9 +143,9 @@ class Session:
     async def _client(self, page):
         key = id(page)
         if key not in self._cdp:
-            self._watch(page)
             client = await page.context.new_cdp_session(page)
             await client.send("Accessibility.enable")
+            await self._watch(page, client)
             self._cdp[key] = client
         return self._cdp[key]
 
@@ -183,13 +185,15 @@ class Session:
     # --- actions ---------------------------------------------------------------------------------------------------
     async def _settle(self, pause: float = 0.0) -> None:
         """Let what the last action started finish: wait ``pause`` seconds (upstream sleeps 2.5 s after every
-        action), let the page run the tasks the action queued (a form submission starts its request there), then, if
-        the current tab asked for a navigation that has not committed yet, wait for it, and for the page to load."""
+        action); let the page run the tasks the action queued (a link or a form asks for its navigation there), read
+        through the tab's own CDP session so that the navigation request, if any, has been seen; then wait for that
+        navigation to commit and for the page to load."""
         page = self.page
         if pause > 0:
             await asyncio.sleep(pause)
+        client = await self._client(page)
         try:
-            await page.evaluate("() => new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)))")
+            await client.send("Runtime.evaluate", {"expression": FLUSH_JS, "awaitPromise": True})
         except Exception:
             pass  # the document went away: a navigation committed
         pending = self._pending.get(id(page))
@@ -203,20 +207,25 @@ class Session:
         except Exception:
             pass
 
-    def _watch(self, page) -> None:
-        """Track the tab's main-frame navigations: requested (a navigation request) until committed or failed."""
-        def requested(request) -> None:
-            if request.is_navigation_request() and request.frame == page.main_frame:
-                self._pending[id(page)] = asyncio.Event()
+    async def _watch(self, page, client) -> None:
+        """Track the tab's main-frame navigations the page asks for (links, forms, scripts), until they commit or
+        stop, on the tab's CDP session (events and answers of one session arrive in order)."""
+        key = id(page)
+        main = (await client.send("Page.getFrameTree"))["frameTree"]["frame"]["id"]
 
-        def ended(frame_or_request) -> None:
-            frame = getattr(frame_or_request, "frame", frame_or_request)
-            if frame == page.main_frame and id(page) in self._pending:
-                self._pending[id(page)].set()
+        def requested(params: dict) -> None:
+            if params.get("frameId") == main:
+                self._pending[key] = asyncio.Event()
 
-        page.on("request", requested)
-        page.on("framenavigated", ended)
-        page.on("requestfailed", lambda r: ended(r) if r.is_navigation_request() else None)
+        def ended(params: dict) -> None:
+            frame = params.get("frame", {}).get("id") or params.get("frameId")
+            if frame == main and key in self._pending:
+                self._pending[key].set()
+
+        client.on("Page.frameRequestedNavigation", requested)
+        client.on("Page.frameNavigated", ended)
+        client.on("Page.frameStoppedLoading", ended)
+        await client.send("Page.enable")
 
     def click_at(self, x: float, y: float) -> None:
         self.call(self._mouse, "click", x, y)

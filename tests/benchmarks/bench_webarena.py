@@ -1,7 +1,7 @@
 """WebArena speed and memory on the stand-in sites in real Chromium, at 8 concurrent episodes (8 env instances on
 threads sharing one browser, one context each, as the runner drives them): episode reset latency, steps per second
-(all episodes together; each step = the action, a 0.2 s pause as the stand-in task sets, the snapshot and the
-accessibility-tree rendering), and the browser's memory (PSS of Chromium's processes) per concurrent episode."""
+(all episodes together; each step = the action, the settling after it, the snapshot and the accessibility-tree
+rendering), and the browser's memory (PSS of Chromium's processes) per concurrent episode."""
 from __future__ import annotations
 
 import os
@@ -64,7 +64,7 @@ def measure(concurrent: int) -> dict:
     from tests.fixtures.webarena import webarena_data
 
     phrase = "In summary, the next action I will perform is "
-    envs = [WebArenaEnv(split="standin", data_dir=webarena_data(), standin=True, sleep_after_execution=0.2,
+    envs = [WebArenaEnv(split="standin", data_dir=webarena_data(), standin=True, sleep_after_execution=0.0,
                         eval_settle=0.0) for _ in range(concurrent)]
     resets: list[float] = []
     steps = [0] * concurrent

@@ -53,7 +53,7 @@ def env():
     patch = pytest.MonkeyPatch()
     for name in VARIABLES:
         patch.setenv(name, standin.urls[name])
-    e = WebArenaEnv(split="test", data_dir=data, sleep_after_execution=0.2, eval_settle=0.0)
+    e = WebArenaEnv(split="test", data_dir=data, sleep_after_execution=0.0, eval_settle=0.0)
     yield e
     e.close()
     standin.close()

@@ -22,7 +22,7 @@ PHRASE = "Let's think step-by-step. In summary, the next action I will perform i
 def env():
     if not shutil.which("chromium") and not shutil.which("/usr/bin/chromium"):
         pytest.fail("Chromium is missing: `harness setup --tasks webarena` installs it")
-    e = WebArenaEnv(split="standin", data_dir=webarena_data(), standin=True, sleep_after_execution=0.2,
+    e = WebArenaEnv(split="standin", data_dir=webarena_data(), standin=True, sleep_after_execution=0.0,
                     eval_settle=0.0)
     yield e
     e.close()
