@@ -298,7 +298,8 @@ def cmd_data(args: argparse.Namespace) -> int:
             print(json.dumps(rows, indent=2))
             return 0
         tables.show(console, ["task", "paths", "present", "splits"],
-                    [[r["task"], "\n".join(r["paths"]) or "–", "yes" if r["present"] else "missing",
+                    [[r["task"], "\n".join(r["paths"]) or "–",
+                      "yes" if r["present"] else "\n".join(["missing", *r.get("get", [])]),
                       ", ".join(f"{k} {v}" for k, v in r["splits"].items())] for r in rows], title="Task data")
         return 0
     report = datapull.pull(mirror=args.mirror, dest=Path(args.dest) if args.dest else None, only=args.only,
