@@ -10,6 +10,7 @@ from rich.live import Live
 from rich.table import Table
 
 from . import status as S
+from . import tables
 
 
 @dataclass
@@ -87,13 +88,13 @@ class Progress:
     def print_summary(self, summaries: dict[str, dict[str, Any]]) -> None:
         if not self.enabled or not summaries:
             return
-        table = Table(title="Summary (this configuration; ± is the half-width of the 95 % bootstrap interval)")
-        for col in ("task", "split", "score", "n", "errors", "statuses"):
-            table.add_column(col, justify="right" if col in ("n", "score", "errors") else "left")
+        body = []
         for name, s in summaries.items():
             statuses = ", ".join(f"{k} {v}" for k, v in s["metrics"].get("statuses", {}).items())
             ci = s.get("ci95")
             score = f"{s['score']:.2f}" + (f" ± {(ci[1] - ci[0]) / 2:.2f}" if ci else "")
             n = f"{s['n']}/{s['split_size']}" if s.get("split_size") and s["n"] < s["split_size"] else str(s["n"])
-            table.add_row(name, str(s["split"]), score, n, str(s.get("n_errors", 0)), statuses)
-        self.console.print(table)
+            body.append([name, str(s["split"]), score, n, str(s.get("n_errors", 0)), statuses])
+        tables.show(self.console, ["task", "split", "score", "n", "errors", "statuses"], body,
+                    title="Summary (this configuration; ± is the half-width of the 95 % bootstrap interval)",
+                    justify=["left", "left", "right", "right", "right", "left"])
