@@ -64,6 +64,7 @@
         for (const e of eps) e.key = keyOf(META.runs[e.run].label, e.task, e.split, e.index, e.epoch);
         EPISODES = eps;
         BYKEY = new Map(eps.map((e) => [e.key, e]));
+        if (!eps.some((e) => e.epoch > 0)) $('#episode-list').classList.add('no-epochs');
         return eps;
       });
     }
@@ -229,6 +230,7 @@
   // --- one episode --------------------------------------------------------------------------------------------------
   function messageNode(role, content) {
     const body = el('pre', { class: 'content' });
+    if (content === '') body.dataset.empty = role === 'assistant' ? '(empty reply)' : '(empty)';
     if (content.length > CLAMP) {
       body.textContent = content.slice(0, CLAMP);
       const more = el('button', { type: 'button', class: 'more' }, `show all ${content.length.toLocaleString('en')} characters`);

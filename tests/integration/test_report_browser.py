@@ -70,12 +70,14 @@ def test_filtering_by_status_shows_exactly_the_matching_episodes(runs, page):
 
 def test_opening_an_episode_shows_its_full_conversation_and_a_permalink(runs, page, tmp_path):
     recs = runs["records"]
-    # the conversation with the most model turns
-    rec = max(recs, key=lambda r: (sum(m["role"] == "assistant" for m in r["messages"]), r["run"] == "oracle"))
+    # the conversation with the most (non-empty) model turns
+    rec = max(recs, key=lambda r: (sum(m["role"] == "assistant" and bool(m["content"].strip())
+                                       for m in r["messages"]), r["run"] == "oracle"))
     page.open(url(runs, "#episodes?" + urlencode({"run": rec["run"], "task": rec["task"]})))
     page.wait_list("#episodes?" + urlencode({"run": rec["run"], "task": rec["task"]}))
     page.page.click(f'tr.ep-row[data-key="{episode_key(rec)}"]')
     page.page.wait_for_selector("#episode .side .msg")
+    page.page.screenshot(path=str(screenshot_path(tmp_path, "report-trajectory.png")), full_page=False)
     folded = page.page.locator("#episode details.opening")
     if folded.count():
         folded.locator("summary").click()
@@ -88,7 +90,6 @@ def test_opening_an_episode_shows_its_full_conversation_and_a_permalink(runs, pa
     # the permalink opens the same episode in a fresh page
     link = page.page.get_attribute("#episode a.permalink", "href")
     assert link.startswith("#episodes?") and "ep=" in link
-    page.page.screenshot(path=str(screenshot_path(tmp_path, "report-trajectory.png")), full_page=False)
     page.page.goto("about:blank")
     page.open(url(runs, link))
     page.page.wait_for_selector("#episode .side .msg")
@@ -115,6 +116,12 @@ def test_side_by_side_pairs_the_same_episode_of_two_runs(runs, page, tmp_path):
     page.page.click(f'tr.ep-row[data-key="{episode_key(rec2)}"]')
     page.page.wait_for_function("() => document.querySelector('#episode .side').dataset.index === '2'")
     assert page.page.eval_on_selector_all("#episode .side", "s => s.map(x => x.dataset.index)") == ["2", "2"]
+    # the screenshot for docs/: a task with several turns (KG when Virtuoso is here)
+    task = "kg" if "kg" in runs["tasks"] else "echo"
+    page.page.select_option("#f-task", task)
+    page.wait_list("#episodes?" + urlencode({"run": "oracle", "task": task}))
+    page.page.click("tr.ep-row >> nth=1")
+    page.page.wait_for_selector("#episode.pair .side + .side .msg")
     page.page.screenshot(path=str(screenshot_path(tmp_path, "report-side-by-side.png")), full_page=False)
 
 
