@@ -14,6 +14,7 @@ def install() -> None:
         service = FreebaseVirtuoso()
         try:
             info = service.start()
-            print(f"kg: Freebase answers at {info['url']}" + (f" (Virtuoso on {info['dir']})" if info.get("dir") else ""))
+            where = f" (Virtuoso on {info['dir']})" if info.get("dir") else ""
+            print(f"kg: Freebase answers at {info['url']}{where}")
         finally:
             service.stop()

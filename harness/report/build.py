@@ -203,7 +203,8 @@ def build_report(path: Path, output: Path | None = None, prices: Prices | None =
         meta=meta, meta_json=_script_json(meta), runs=run_info, leaderboard=_leaderboard(runs, prices),
         legend=LEGEND, figures=figures, breakdowns=breakdowns, comparisons=comparisons, blobs=col.blobs,
         css=(HERE / "report.css").read_text(encoding="utf-8"), js=(HERE / "report.js").read_text(encoding="utf-8"),
-        status_colors=plots.STATUS_COLORS, cat_labels=CAT_LABELS, title=f"Evaluation report: {col.root.name or col.root}")
+        status_colors=plots.STATUS_COLORS, cat_labels=CAT_LABELS,
+        title=f"Evaluation report: {col.root.name or col.root}")
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp = output.with_name(output.name + ".tmp")
     tmp.write_text(page, encoding="utf-8")

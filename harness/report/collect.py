@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import gzip
 import json
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence

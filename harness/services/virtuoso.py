@@ -279,8 +279,8 @@ class FreebaseVirtuoso(Service):
             wait_sparql(url, self.start_timeout, self.process.proc)
             freebase_health(url)
         except BaseException as exc:
-            tail = [line for line in (conf / "stdout.log").read_text(errors="replace").splitlines() if line.strip()][-2:] \
-                if (conf / "stdout.log").exists() else []
+            log = conf / "stdout.log"
+            tail = [x for x in log.read_text(errors="replace").splitlines() if x.strip()][-2:] if log.exists() else []
             self.stop()
             if isinstance(exc, Exception):
                 raise RuntimeError(f"Virtuoso on {folder} did not serve Freebase: {exc}"

@@ -1,4 +1,4 @@
-"""Shared by the report tests: real runs to report on, and a page in Debian's Chromium that may not reach the network."""
+"""Shared by the report tests: real runs to report on, and a page in Debian's Chromium that cannot reach the network."""
 from __future__ import annotations
 
 import json
