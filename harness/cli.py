@@ -164,17 +164,21 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_view(args: argparse.Namespace) -> int:
     from .report import REPORT, build_report
     from .report.serve import make_server
-    from .scoring import EPISODES
+    from .scoring import EPISODES, model_dirs
 
     path = Path(args.dir)
     if path.is_file():
         report = path
     else:
-        runs, root = _collect(path)
-        report = root / REPORT
-        newest = max((p.stat().st_mtime for p in root.glob(f"*/*/{EPISODES}")), default=0.0)
+        if not path.exists():
+            raise UsageError(f"results folder {path} does not exist: run `harness eval` first or give the right folder")
+        dirs = model_dirs(path)
+        if not dirs:
+            raise UsageError(f"no episode records under {path}: give a results folder or a model folder inside it")
+        report = path / REPORT
+        newest = max((p.stat().st_mtime for d in dirs for p in d.glob(f"*/{EPISODES}")), default=0.0)
         if args.rebuild or not report.exists() or report.stat().st_mtime < newest:
-            res = build_report(path, prices=_prices(args), runs=runs)
+            res = build_report(path, prices=_prices(args))
             err_console.print(f"wrote {res.path} ({res.episodes:,} episodes)", highlight=False, markup=False)
     try:
         server = make_server(report, args.host, args.port)
@@ -360,7 +364,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rp = sub.add_parser("report", help="one self-contained HTML file: leaderboard, plots, every trajectory")
     rp.add_argument("dir", nargs="?", default="results", help="results folder or one run folder (default results/)")
-    rp.add_argument("--output", help="the HTML file (default: report.html in the results folder)")
+    rp.add_argument("--output", help="the HTML file (default: DIR/report.html)")
     _price_args(rp)
     rp.set_defaults(func=cmd_report)
 

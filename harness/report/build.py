@@ -167,7 +167,8 @@ def build_report(path: Path, output: Path | None = None, prices: Prices | None =
     prices = prices or Prices()
     specs = registered_tasks()
     col = collect(Path(path), runs)
-    output = Path(output) if output else col.root / REPORT
+    # the report of a folder lies in that folder (a run folder's own report never replaces its results folder's)
+    output = Path(output) if output else Path(path) / REPORT
     runs = col.runs
     table_tasks = [t for t in TASKS if any(t in r.table_tasks for r in runs)]
     other_tasks = extra_tasks(runs)

@@ -55,6 +55,7 @@ def results(tmp_path_factory):
     env = harness_env()
     for args in (["--model", "oracle", "--limit", "6"],
                  ["--model", "oracle", "--limit", "6", "--max-new-tokens", "7"],
+                 ["--model", "oracle", "--limit", "6", "--name", "oracle-again"],  # the same model, another name
                  ["--model", f"replay:{ECHO_REPLAY}", "--limit", "9", "--name", "echo-replay-of-a-rather-long-name"]):
         r = run_harness("eval", "--tasks", "echo", "--output", str(out), "--no-progress", "--no-report", *args, env=env)
         assert r.returncode == 0, r.stderr
@@ -73,7 +74,7 @@ def expected_words(out: Path) -> set[str]:
     words = set()
     for cell in headers + [c for r in body for c in r] + [c for r in rows(runs) for c in r]:
         words.update(cell.split())
-    assert {"oracle", "[max_new_tokens=7]", "echo-replay-of-a-rather-long-name"} <= words
+    assert {"oracle", "[max_new_tokens=7]", "oracle-again", "echo-replay-of-a-rather-long-name"} <= words
     assert any(re.fullmatch(r"\(\d+/1319\)", w) for w in words)  # an incomplete task's n/N
     words.update(paper.MODELS)
     return words
@@ -89,8 +90,9 @@ def test_leaderboard_in_a_terminal_fits_and_cuts_nothing(results, columns):
     assert "…" not in text
     missing = expected_words(results) - words_of(text)
     assert not missing, missing
-    # the run whose name is not its model spec says which model it ran
+    # a run whose name is not its model spec says which model it ran
     assert "run echo-replay-of-a-rather-long-name: replay:" in " ".join(lines)
+    assert "run oracle-again: oracle" in lines
     if columns == 80:
         assert "tasks as rows" in text  # tasks become rows, runs columns
 
@@ -143,8 +145,8 @@ def test_score_adds_to_the_folders_leaderboard(results, tmp_path):
     r = run_harness("score", str(results / "oracle"), env=env)
     assert r.returncode == 0, r.stderr
     md = board.read_text()
-    for label in ("| oracle |", "| oracle [max_new_tokens=7] |", "| echo-replay-of-a-rather-long-name |",
-                  "| synthetic-paper-tasks |"):
+    for label in ("| oracle |", "| oracle [max_new_tokens=7] |", "| oracle-again |",
+                  "| echo-replay-of-a-rather-long-name |", "| synthetic-paper-tasks |"):
         assert label in md, label
     # scoring one configuration of one run keeps the others too
     h = next(iter(json.loads(next((results / "echo-replay-of-a-rather-long-name").glob("*/configs.json"))
