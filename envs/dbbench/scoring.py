@@ -90,15 +90,16 @@ def aggregate(records: Sequence[Mapping[str, Any]]) -> tuple[float, dict[str, An
     """Main metric: mean of the SELECT, INSERT and UPDATE accuracies (percent); per-type accuracies beside it.
 
     A category absent from the records (a --limit run) is left out of the mean instead of counting as 0 (upstream
-    divides by 3 regardless; on the full split both agree).
+    divides by 3 regardless; on the full split both agree). The question type comes from the record's ``facts`` (the
+    task data, known before the episode); records written before facts existed fall back to ``metrics``.
     """
     by_type: dict[str, list[float]] = {}
     rounds: list[int] = []
     for rec in records:
         metrics = rec.get("metrics") or {}
-        typ = metrics.get("type")
+        typ = (rec.get("facts") or {}).get("type") or metrics.get("type")
         if not typ:
-            continue
+            raise ValueError(f"DBBench record {rec.get('index')!r} has no question type in facts or metrics")
         reward = float(rec.get("reward") or 0.0)
         by_type.setdefault(typ, []).append(reward)
         if category(typ) != typ:

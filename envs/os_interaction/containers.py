@@ -1,7 +1,8 @@
 """Confined task containers, a warm pool of them, and their cleanup (episode end, run end, next start after a crash).
 
-Every container is labelled with the owning process id (and this boot's id); whoever starts a pool first removes
-labelled containers whose owner is dead, so a harness killed with SIGKILL leaves nothing behind after its next start.
+Every container is labelled with the owning process id (and this boot's id and host name); whoever starts a pool first
+removes labelled containers whose owner is dead, so a harness killed with SIGKILL leaves nothing behind after its next
+start, while the containers of another live run on the same engine stay untouched.
 """
 from __future__ import annotations
 
@@ -16,18 +17,10 @@ from typing import Any
 import docker
 from docker.types import Ulimit
 
-from harness.services import owner_alive
+from harness.services import docker as D
 
 KIND = "os-interaction"
-LABEL_KIND, LABEL_OWNER, LABEL_BOOT = "harness.kind", "harness.owner", "harness.boot"
-
-
-def _boot_id() -> str:
-    try:
-        with open("/proc/sys/kernel/random/boot_id") as f:
-            return f.read().strip()
-    except OSError:
-        return "unknown"
+LABEL_KIND, LABEL_OWNER = D.LABEL_KIND, D.LABEL_OWNER
 
 
 @dataclass(frozen=True)
@@ -44,7 +37,7 @@ def run_kwargs(image: str, limits: Limits) -> dict[str, Any]:
     """``containers.run`` arguments: upstream's interactive ``bash`` container, plus the confinement."""
     return dict(
         image=image, command=["bash"], detach=True, tty=True, stdin_open=True,
-        labels={LABEL_KIND: KIND, LABEL_OWNER: str(os.getpid()), LABEL_BOOT: _boot_id()},
+        labels=D.owner_labels(KIND),
         network_mode="none", privileged=False, cap_drop=["NET_RAW", "MKNOD", "SYS_CHROOT"],
         mem_limit=limits.memory, memswap_limit=limits.memory, nano_cpus=int(limits.cpus * 1e9),
         pids_limit=limits.pids, ulimits=[Ulimit(name="fsize", soft=limits.file_size, hard=limits.file_size)],
@@ -58,37 +51,18 @@ def client(host: str | None = None, timeout: int = 120) -> docker.DockerClient:
 
 
 def remove_stale(cli: docker.DockerClient) -> int:
-    """Remove task containers whose owning process is gone (a crashed or killed harness); returns how many."""
-    boot, removed = _boot_id(), 0
-    for c in cli.containers.list(all=True, filters={"label": f"{LABEL_KIND}={KIND}"}):
-        labels = c.labels or {}
-        try:
-            owner = int(labels.get(LABEL_OWNER, "0"))
-        except ValueError:
-            owner = 0
-        if labels.get(LABEL_BOOT) == boot and owner_alive(owner):
-            continue
-        _force_remove(c)
-        removed += 1
-    return removed
+    """Remove task containers whose owning process is gone (a crashed or killed harness); returns how many.
+    Containers of live runs (this one or another on the same engine) are left alone."""
+    return D.remove_stale(cli, KIND)
 
 
 def remove_own(cli: docker.DockerClient) -> int:
     """Remove every task container this process started (run end)."""
-    cs = cli.containers.list(all=True, filters={"label": [f"{LABEL_KIND}={KIND}", f"{LABEL_OWNER}={os.getpid()}"]})
-    for c in cs:
-        _force_remove(c)
-    return len(cs)
+    return D.remove_own(cli, KIND)
 
 
 def _force_remove(container) -> None:
-    try:
-        container.remove(force=True)
-    except docker.errors.NotFound:
-        pass
-    except docker.errors.APIError as exc:  # removal already in progress
-        if "already in progress" not in str(exc):
-            raise
+    D.remove_container(container.client, container.id)
 
 
 class Pool:

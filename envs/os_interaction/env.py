@@ -7,12 +7,14 @@ is judged as upstream judges it whenever it ends (an answer, finish, an unparsea
 """
 from __future__ import annotations
 
+import os
 import shlex
 import time
 from typing import Any, Iterator
 
-from harness import StepResult, TextEnv, UsageError, status as S
+from harness import StepResult, TextEnv, status as S
 from harness.services import ensure
+from harness.services.docker import require_image
 
 from . import containers
 from .data import Record, load_split
@@ -20,6 +22,9 @@ from .images import DEFAULT, RECIPES
 from .judge import judge, run_script
 from .protocol import Prompts, parse_action
 from .shell import Shell
+
+#: environment variable that names another image for every record (default: harness/os-default)
+IMAGE_VAR = "HARNESS_OS_IMAGE"
 
 
 class OSEnv(TextEnv):
@@ -30,22 +35,20 @@ class OSEnv(TextEnv):
         self.prompts = Prompts(self.data_dir)
         self.max_rounds = self.prompts.round_limit
         self.command_timeout = float(command_timeout)
-        self.image = image
+        self.image = image or os.environ.get(IMAGE_VAR) or None
         self.limits = containers.Limits(memory=memory, cpus=float(cpus), pids=int(pids))
         self.pool_size = int(pool_size)
         self.host = ensure("docker")["host"]
-        self._check_image(self.image or DEFAULT.tag)
+        # preflight: the engine answers and the default image exists (the engine would otherwise try to pull it)
+        cli = containers.client(self.host)
+        try:
+            require_image(cli, self.image or DEFAULT.tag, "harness setup --tasks os", self.host)
+        finally:
+            cli.close()
         self.container = None
         self.shell: Shell | None = None
         self.metrics: dict[str, Any] = {}
         self._pool: containers.Pool | None = None
-
-    def _check_image(self, tag: str) -> None:
-        import docker
-        try:
-            containers.client(self.host).images.get(tag)
-        except docker.errors.ImageNotFound:
-            raise UsageError(f"image {tag} is missing: run `harness setup --tasks os`") from None
 
     def _load(self, split: str) -> list[Record]:
         return load_split(self.data_dir / "agentbench" / "os_interaction", split)
