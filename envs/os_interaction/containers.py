@@ -42,6 +42,7 @@ def run_kwargs(image: str, limits: Limits) -> dict[str, Any]:
         mem_limit=limits.memory, memswap_limit=limits.memory, nano_cpus=int(limits.cpus * 1e9),
         pids_limit=limits.pids, ulimits=[Ulimit(name="fsize", soft=limits.file_size, hard=limits.file_size)],
         volumes={}, mounts=[],
+        log_config={"type": "none"},  # nothing reads the containers' own output; no log copier per container
     )
 
 
@@ -66,48 +67,74 @@ def _force_remove(container) -> None:
 
 
 class Pool:
-    """Pre-started containers of one image; ``take`` hands one out (or starts one when the pool is empty).
+    """Warm task containers of one image, each with its login shell already open and ready (upstream opens the shell
+    right after the container starts, before init: the same order, done ahead of the episode). ``take`` hands out a
+    ``(container, shell)`` pair, or starts one itself when the pool is empty.
 
-    ``size=0`` disables the warm pool: every episode waits for its own ``docker run``.
+    ``size=0`` disables the warm pool: every episode waits for its own ``docker run`` and shell. ``fillers`` threads
+    refill it, so that container starts overlap each other and the episodes' own work.
     """
 
-    def __init__(self, cli: docker.DockerClient, image: str, size: int, limits: Limits) -> None:
+    def __init__(self, cli: docker.DockerClient, image: str, size: int, limits: Limits, fillers: int = 2) -> None:
         self.cli, self.image, self.size, self.limits = cli, image, size, limits
         self.ready: queue.Queue = queue.Queue()
-        self._wake = threading.Event()
+        self._cv = threading.Condition()
+        self._starting = 0
         self._closed = False
         self._removing: list[threading.Thread] = []
-        self._thread = None
-        if size > 0:
-            self._thread = threading.Thread(target=self._fill, name=f"os-pool-{image}", daemon=True)
-            self._thread.start()
+        self._threads = [threading.Thread(target=self._fill, name=f"os-pool-{image}-{i}", daemon=True)
+                         for i in range(min(size, max(1, fillers)))]
+        for t in self._threads:
+            t.start()
 
     def start_container(self):
         return self.cli.containers.run(**run_kwargs(self.image, self.limits))
 
+    def _start(self):
+        from .shell import Shell
+        container = self.start_container()
+        try:
+            return container, Shell(self.cli.api, container.id)
+        except BaseException:
+            _force_remove(container)
+            raise
+
     def _fill(self) -> None:
-        while not self._closed:
-            if self.ready.qsize() < self.size:
-                try:
-                    c = self.start_container()
-                except Exception:  # engine hiccup: retry later, take() falls back to a direct start
-                    time.sleep(1.0)
-                    continue
+        while True:
+            with self._cv:
                 if self._closed:
-                    _force_remove(c)
                     return
-                self.ready.put(c)
+                if self.ready.qsize() + self._starting >= self.size:
+                    self._cv.wait(0.5)
+                    continue
+                self._starting += 1
+            try:
+                item = self._start()
+            except Exception:  # engine hiccup: retry later, take() falls back to a direct start
+                time.sleep(1.0)
                 continue
-            self._wake.wait(0.5)
-            self._wake.clear()
+            finally:
+                with self._cv:
+                    self._starting -= 1
+            if self._closed:
+                self._discard(item)
+                return
+            self.ready.put(item)
 
     def take(self):
+        """A ``(container, shell)`` pair: warm when one is ready, else started now."""
         try:
-            c = self.ready.get_nowait()
+            item = self.ready.get_nowait()
         except queue.Empty:
-            c = self.start_container()
-        self._wake.set()
-        return c
+            item = None
+        with self._cv:
+            self._cv.notify()
+        return item if item is not None else self._start()
+
+    def _discard(self, item) -> None:
+        container, shell = item
+        shell.close()
+        _force_remove(container)
 
     def release(self, container, wait: bool = False) -> None:
         """Remove an episode's container (in the background unless ``wait``)."""
@@ -119,13 +146,14 @@ class Pool:
         self._removing = [x for x in self._removing if x.is_alive()] + [t]
 
     def close(self) -> None:
-        self._closed = True
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=120)
+        with self._cv:
+            self._closed = True
+            self._cv.notify_all()
+        for t in self._threads:
+            t.join(timeout=120)
         while True:
             try:
-                _force_remove(self.ready.get_nowait())
+                self._discard(self.ready.get_nowait())
             except queue.Empty:
                 break
         for t in self._removing:

@@ -21,7 +21,7 @@ from .data import Record, load_split
 from .images import DEFAULT, RECIPES
 from .judge import judge, run_script
 from .protocol import Prompts, parse_action
-from .shell import Shell
+from .shell import Shell  # noqa: F401 - the type of self.shell
 
 #: environment variable that names another image for every record (default: harness/os-default)
 IMAGE_VAR = "HARNESS_OS_IMAGE"
@@ -65,10 +65,11 @@ class OSEnv(TextEnv):
         t0 = time.monotonic()
         pool = containers.get_pool(self.host, self._image_for(record), self.pool_size, self.limits)
         self._pool = pool
-        self.container = pool.take()
+        # as upstream: the login shell opens with the container, before init (so it has not read an init's ~/.bashrc);
+        # a warm pair from the pool has both ready
+        self.container, self.shell = pool.take()
+        self.shell.timeout = self.command_timeout
         self.metrics = {"sample_id": record.sample_id, "file": record.file, "index_in_file": record.index_in_file}
-        # as upstream: the login shell opens with the container, before init (so it has not read an init's ~/.bashrc)
-        self.shell = Shell(self.container.client.api, self.container.id, timeout=self.command_timeout)
         init_codes = [run_script(self.container, s, timeout=self.command_timeout).exit_code for s in record.init]
         self.metrics["ready_s"] = round(time.monotonic() - t0, 4)  # container up, init done, shell open
         if record.start is not None:
@@ -123,9 +124,11 @@ def _bash_reply(code: str) -> str:
 
 
 def _as_bash(script) -> str:
-    """The example as the judge runs it (``bash -c`` / ``python3 -c``), typed into the agent's shell."""
+    """The example as the judge runs it (``bash -c`` / ``python3 -c`` with no terminal on stdin), typed into the
+    agent's shell. Without the terminal, tools print what they print for the judge: GNU find warns about misplaced
+    options only when stdin is a terminal (std-007-bootstrap-00022)."""
     language, code = script
-    return f"{'python3' if language == 'python' else 'bash'} -c {shlex.quote(code)}"
+    return f"{'python3' if language == 'python' else 'bash'} -c {shlex.quote(code)} </dev/null"
 
 
 def _output_of(observation: str) -> str:
