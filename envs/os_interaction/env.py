@@ -8,6 +8,7 @@ is judged as upstream judges it whenever it ends (an answer, finish, an unparsea
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import time
 from typing import Any, Iterator
@@ -19,9 +20,9 @@ from harness.services.docker import require_image
 from . import containers
 from .data import Record, load_split
 from .images import DEFAULT, RECIPES
-from .judge import judge, run_script
+from .judge import SCRIPT_TIMEOUT, judge, run_script
 from .protocol import Prompts, parse_action
-from .shell import Shell  # noqa: F401 - the type of self.shell
+from .shell import TIMEOUT_NOTICE, Shell  # noqa: F401 - the type of self.shell
 
 #: environment variable that names another image for every record (default: harness/os-default)
 IMAGE_VAR = "HARNESS_OS_IMAGE"
@@ -30,11 +31,12 @@ IMAGE_VAR = "HARNESS_OS_IMAGE"
 class OSEnv(TextEnv):
     def __init__(self, split: str = "std", data_dir=None, pool_size: int = 4, command_timeout: float = 30.0,
                  image: str | None = None, memory: str = "512m", cpus: float = 1.0, pids: int = 256,
-                 **kwargs: Any) -> None:
+                 script_timeout: float = SCRIPT_TIMEOUT, **kwargs: Any) -> None:
         super().__init__(split, data_dir, **kwargs)
         self.prompts = Prompts(self.data_dir)
         self.max_rounds = self.prompts.round_limit
         self.command_timeout = float(command_timeout)
+        self.script_timeout = float(script_timeout)
         self.image = image or os.environ.get(IMAGE_VAR) or None
         self.limits = containers.Limits(memory=memory, cpus=float(cpus), pids=int(pids))
         self.pool_size = int(pool_size)
@@ -70,7 +72,12 @@ class OSEnv(TextEnv):
         self.container, self.shell = pool.take()
         self.shell.timeout = self.command_timeout
         self.metrics = {"sample_id": record.sample_id, "file": record.file, "index_in_file": record.index_in_file}
-        init_codes = [run_script(self.container, s, timeout=self.command_timeout).exit_code for s in record.init]
+        init_codes = []
+        for script in record.init:
+            result = run_script(self.container, script, timeout=self.script_timeout)
+            if not result.finished:  # before the agent acted: the machine's failure, not the agent's
+                raise RuntimeError(f"init script of {record.sample_id} did not run: {result.output}")
+            init_codes.append(result.exit_code)
         self.metrics["ready_s"] = round(time.monotonic() - t0, 4)  # container up, init done, shell open
         if record.start is not None:
             self.shell.run(record.start[1])
@@ -80,7 +87,7 @@ class OSEnv(TextEnv):
         return self.prompts.opening(record.description)
 
     def _finish(self, answer: str | None, status: str) -> StepResult:
-        ok, info = judge(self.records[self.index], self.container, answer)
+        ok, info = judge(self.records[self.index], self.container, answer, timeout=self.script_timeout)
         return StepResult(done=True, reward=1.0 if ok else 0.0, status=status,
                           metrics={**self.metrics, **info, "answer": answer})
 
@@ -131,6 +138,11 @@ def _as_bash(script) -> str:
     return f"{'python3' if language == 'python' else 'bash'} -c {shlex.quote(code)} </dev/null"
 
 
+_TIMED_OUT = re.compile(re.escape(TIMEOUT_NOTICE.strip()).replace(r"\{timeout:g\}", r"[0-9.e+]+") + "$")
+_JOB_NOTICE = re.compile(r"^\[\d+\][+-]? +(?:Done|Exit \d+|Killed|Terminated)\b.*\n?", re.M)
+_ORACLE_OUT = "/tmp/.oracle-output"  # a name no example's file pattern matches (*.txt, *.log, ...)
+
+
 def _output_of(observation: str) -> str:
     for prefix in ("The output of the OS:\n\n",):
         if observation.startswith(prefix):
@@ -146,8 +158,18 @@ def oracle(record: Record) -> Iterator[str]:
     if record.example is None:
         yield "Think: There is no reference solution.\n\nAct: finish"
         return
-    observation = yield _bash_reply(_as_bash(record.example))
+    command = _as_bash(record.example)
+    observation = yield _bash_reply(command)
     output = _output_of(observation or "").strip()
+    if _TIMED_OUT.search(output):
+        # a loaded machine ran it past the per-command limit: run it again in the background and wait for it over
+        # the following rounds (the round limit leaves room for five waits)
+        yield _bash_reply(f"{command} >{_ORACLE_OUT} 2>&1 &")
+        for _ in range(5):
+            observation = yield _bash_reply(f"wait; cat {_ORACLE_OUT}")
+            output = _JOB_NOTICE.sub("", _output_of(observation or "")).strip()  # the shell's "[1]+ Done ..."
+            if not _TIMED_OUT.search(output):
+                break
     uses_answer = any(s is None for s in record.check or ())
     if uses_answer or (output and "\n" not in output and len(output) < 200):
         yield f"Think: The output is the answer.\n\nAct: answer({output})"
