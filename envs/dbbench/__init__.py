@@ -22,9 +22,9 @@ def register() -> TaskSpec:
         generation=Generation(max_new_tokens=128),
         concurrency=16,
         services=("mysql",),
-        endpoints=("HARNESS_MYSQL_URL",),  # another server (MySQL 8 rather than our MariaDB) may answer differently
         requires=("mysql.connector",),
-        data=("agentbench/dbbench/standard.jsonl", "agentbench/prompts/dbbench.json"),
+        data=("agentbench/dbbench", "agentbench/prompts/dbbench.json"),
+        endpoints=("HARNESS_MYSQL_URL",),  # a user's MySQL server instead of the ephemeral MariaDB
         max_turns=15,  # SQL statements; the reply after the 15th is read for the final answer
         setup="envs.dbbench.setup:install",
     ))

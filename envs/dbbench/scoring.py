@@ -12,6 +12,8 @@ import ast
 import operator
 from typing import Any, Mapping, Sequence
 
+from harness import fact, is_error
+
 SELECT_TYPES = ("other", "counting", "comparison", "ranking", "aggregation-SUM", "aggregation-MIN",
                 "aggregation-MAX", "aggregation-AVG")
 MODIFY_TYPES = ("INSERT", "UPDATE", "DELETE")
@@ -96,8 +98,10 @@ def aggregate(records: Sequence[Mapping[str, Any]]) -> tuple[float, dict[str, An
     by_type: dict[str, list[float]] = {}
     rounds: list[int] = []
     for rec in records:
+        if is_error(rec):  # errors are never scored (the runner leaves them out already)
+            continue
         metrics = rec.get("metrics") or {}
-        typ = (rec.get("facts") or {}).get("type") or metrics.get("type")
+        typ = fact(rec, "type")
         if not typ:
             raise ValueError(f"DBBench record {rec.get('index')!r} has no question type in facts or metrics")
         reward = float(rec.get("reward") or 0.0)

@@ -78,12 +78,12 @@ class OSEnv(TextEnv):
             if not result.finished:  # before the agent acted: the machine's failure, not the agent's
                 raise RuntimeError(f"init script of {record.sample_id} did not run: {result.output}")
             init_codes.append(result.exit_code)
-        self.metrics["ready_s"] = round(time.monotonic() - t0, 4)  # container up, init done, shell open
+        self.timings["ready_s"] = round(time.monotonic() - t0, 4)  # container up, init done, shell open
         if record.start is not None:
             self.shell.run(record.start[1])
         if any(init_codes):
             self.metrics["init_exit_codes"] = init_codes
-        self.metrics["reset_s"] = round(time.monotonic() - t0, 4)
+        self.timings["reset_s"] = round(time.monotonic() - t0, 4)
         return self.prompts.opening(record.description)
 
     def _finish(self, answer: str | None, status: str) -> StepResult:
