@@ -95,10 +95,13 @@ class OSEnv(TextEnv):
         act = parse_action(action)
         if act.kind == "bash":
             output, timed_out = self.shell.run(act.content or "")
+            tail = ""
             if timed_out:
                 self.metrics["timeouts"] = self.metrics.get("timeouts", 0) + 1
+                tail = TIMEOUT_NOTICE.format(timeout=self.shell.timeout)
+                output = output.removesuffix(tail)
             # the prompt line that followed upstream's output is gone; so is the newline before it
-            return StepResult(observation=self.prompts.observation(output.rstrip("\n")))
+            return StepResult(observation=self.prompts.observation(output.rstrip("\n"), tail))
         if act.kind == "answer":
             return self._finish(act.content, S.COMPLETED)
         if act.kind == "finish":
@@ -139,7 +142,6 @@ def _as_bash(script) -> str:
 
 
 _TIMED_OUT = re.compile(re.escape(TIMEOUT_NOTICE.strip()).replace(r"\{timeout:g\}", r"[0-9.e+]+") + "$")
-_JOB_NOTICE = re.compile(r"^\[\d+\][+-]? +(?:Done|Exit \d+|Killed|Terminated)\b.*\n?", re.M)
 _ORACLE_OUT = "/tmp/.oracle-output"  # a name no example's file pattern matches (*.txt, *.log, ...)
 
 
@@ -164,10 +166,11 @@ def oracle(record: Record) -> Iterator[str]:
     if _TIMED_OUT.search(output):
         # a loaded machine ran it past the per-command limit: run it again in the background and wait for it over
         # the following rounds (the round limit leaves room for five waits)
-        yield _bash_reply(f"{command} >{_ORACLE_OUT} 2>&1 &")
+        # (in a subshell, so that the shell has no job to report; the output file appears when the run is complete)
+        yield _bash_reply(f"( ( {command} >{_ORACLE_OUT}.part 2>&1; mv {_ORACLE_OUT}.part {_ORACLE_OUT} ) & )")
         for _ in range(5):
-            observation = yield _bash_reply(f"wait; cat {_ORACLE_OUT}")
-            output = _JOB_NOTICE.sub("", _output_of(observation or "")).strip()  # the shell's "[1]+ Done ..."
+            observation = yield _bash_reply(f"while [ ! -e {_ORACLE_OUT} ]; do sleep 0.5; done; cat {_ORACLE_OUT}")
+            output = _output_of(observation or "").strip()
             if not _TIMED_OUT.search(output):
                 break
     uses_answer = any(s is None for s in record.check or ())
