@@ -166,10 +166,12 @@ def oracle(record: Record) -> Iterator[str]:
     if _TIMED_OUT.search(output):
         # a loaded machine ran it past the per-command limit: run it again in the background and wait for it over
         # the following rounds (the round limit leaves room for five waits)
-        # (in a subshell, so that the shell has no job to report; the output file appears when the run is complete)
-        yield _bash_reply(f"( ( {command} >{_ORACLE_OUT}.part 2>&1; mv {_ORACLE_OUT}.part {_ORACLE_OUT} ) & )")
+        # (in a subshell, so that the shell has no job to report; the output file appears when the run is complete;
+        # stdout only: what a slow walk of the file system prints on stderr is about /proc entries that vanished
+        # meanwhile; the wait uses no processes of its own, which the walk would meet)
+        yield _bash_reply(f"( ( {command} >{_ORACLE_OUT}.part 2>/dev/null; mv {_ORACLE_OUT}.part {_ORACLE_OUT} ) & )")
         for _ in range(5):
-            observation = yield _bash_reply(f"while [ ! -e {_ORACLE_OUT} ]; do sleep 0.5; done; cat {_ORACLE_OUT}")
+            observation = yield _bash_reply(f"while [ ! -e {_ORACLE_OUT} ]; do read -t 0.5; done; cat {_ORACLE_OUT}")
             output = _output_of(observation or "").strip()
             if not _TIMED_OUT.search(output):
                 break
