@@ -25,8 +25,8 @@ UNSOLVABLE = {"std": set(), "dev": {9}}
 # them with measured pass rates): std-007-bootstrap-00006 (62) and -00018 (74) read the host's memory figures
 # (`free`); -00008 (64), -00009 (65), -00029 (85) and -00057 (113) walk the whole file system from / (the variable or
 # `cd` of their init does not reach the shell), including /proc, whose entries come and go with the processes of the
-# moment (find also warns about the ones that vanish while it walks)
-NONDETERMINISTIC = {"std": {62, 64, 65, 74, 85, 113}, "dev": set()}
+# moment (find also warns about the ones that vanish while it walks); -00000 (56) counts the processes of the moment
+NONDETERMINISTIC = {"std": {56, 62, 64, 65, 74, 85, 113}, "dev": set()}
 # std-006-new-00008 (`apt remove sudo` in init): like the stock Ubuntu image ours has no sudo, so nothing is
 # removed and its check (`sudo whoami` works) passes only when the agent installs sudo: no exception
 PASSES_ANYWAY: set[int] = set()
