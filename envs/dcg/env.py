@@ -113,7 +113,10 @@ def upstream_metrics(workdir: Path, seat: int) -> dict[str, Any]:
 
 
 class CardGameEnv(TextEnv):
-    """Episode records: ``{"stage", "opponent", "seat", "game", "seed"}``; see the module docstring."""
+    """Episode records: ``{"stage", "opponent", "seat", "game", "seed"}``; see the module docstring.
+
+    Options: ``python`` (the interpreter for the player processes, default this one), ``replay_dir`` (keep every
+    game's replay there)."""
 
     def _load(self, split: str):
         records = load_split(self.data_dir, split)
@@ -122,6 +125,8 @@ class CardGameEnv(TextEnv):
         except EngineMissing as exc:
             raise UsageError(str(exc)) from None
         self.python = str(self.options.get("python") or sys.executable)
+        # keep each game's replay (the logic's replay.json, as upstream saves it) as <replay_dir>/<split>-<index>.json
+        self.replay_dir = Path(self.options["replay_dir"]) if self.options.get("replay_dir") else None
         self.match: Match | None = None
         self.workdir: Path | None = None
         self._owner: Path | None = None
@@ -205,6 +210,9 @@ class CardGameEnv(TextEnv):
         if any(e["seat"] != seat for e in exits):
             tail = self.match.stderr_tail(f"player{1 - seat}")
             raise GameError(f"the baseline process exited unexpectedly: {tail!r}")
+        if self.replay_dir is not None:
+            self.replay_dir.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self.match.replay_path, self.replay_dir / f"{self.split}-{self.index}.json")
         metrics = {"won": int(won), "winner_seat": winner, "model_requests": self.requests,
                    "end_reason": ("time" if timeouts else "player_exit" if exits else "rules"),
                    **upstream_metrics(self.workdir, seat)}
