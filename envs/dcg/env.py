@@ -116,7 +116,7 @@ class CardGameEnv(TextEnv):
     """Episode records: ``{"stage", "opponent", "seat", "game", "seed"}``; see the module docstring.
 
     Options: ``python`` (the interpreter for the player processes, default this one), ``replay_dir`` (keep every
-    game's replay there)."""
+    game's replay there), ``seeded`` (default true; false leaves the games to chance, as upstream)."""
 
     def _load(self, split: str):
         records = load_split(self.data_dir, split)
@@ -127,6 +127,8 @@ class CardGameEnv(TextEnv):
         self.python = str(self.options.get("python") or sys.executable)
         # keep each game's replay (the logic's replay.json, as upstream saves it) as <replay_dir>/<split>-<index>.json
         self.replay_dir = Path(self.options["replay_dir"]) if self.options.get("replay_dir") else None
+        # False: no seeds at all, the chance of the baselines and the SDK as upstream (games do not replay)
+        self.seeded = bool(self.options.get("seeded", True))
         self.match: Match | None = None
         self.workdir: Path | None = None
         self._owner: Path | None = None
@@ -145,13 +147,16 @@ class CardGameEnv(TextEnv):
         self.workdir = Path(tempfile.mkdtemp(prefix="harness-dcg-"))
         self._owner = write_owner_record(_OWNER_KIND, {"paths": [str(self.workdir)]})
         seat, seed = record["seat"], record["seed"]
-        env = dict(os.environ, AQUAWAR_SEED=str(seed), PYTHONDONTWRITEBYTECODE="1")
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+        env.pop("AQUAWAR_SEED", None)
+        if self.seeded:
+            env["AQUAWAR_SEED"] = str(seed)
         self.match = Match(self.engine.logic, [], self.workdir, llm_seat=seat, env=env)
         port = self.match.open_server()
         save_dir = str(self.workdir)
         llm = [self.python, str(self.engine.script("main.py")), "en", str(record["stage"]), "0", save_dir, str(port)]
-        base = [self.python, str(SEEDED), str(seed), str(self.engine.script(SCRIPTS[record["opponent"]])),
-                str(record["stage"]), "1", save_dir]
+        base = [self.python, *([str(SEEDED), str(seed)] if self.seeded else []),
+                str(self.engine.script(SCRIPTS[record["opponent"]])), str(record["stage"]), "1", save_dir]
         self.match.player_argv = [llm, base] if seat == 0 else [base, llm]
         self.requests = 0
         self.same = 0  # how many times in a row the LLM player sent the same request (upstream's retries)

@@ -127,3 +127,14 @@ def test_killed_harness_leaves_no_game_process(dcg_engine, tmp_path):
 
     CardGameEnv(split="std", data_dir=data_dir()).close()  # ... until the next env starts and removes them
     assert not [f for f in folders if Path(f).exists()]
+
+
+@pytest.mark.slow
+def test_full_ext_split_with_the_scripted_player(dcg_engine, tmp_path):
+    """The paper's 200 games (measured here: 177/200 = 88.5 %; baseline1 100/100, baseline2 46/50 in seat 0 and
+    31/50 in seat 1)."""
+    summary = _eval(tmp_path / "full")
+    assert summary["n"] == 200 and summary["complete"] and summary["metrics"]["statuses"] == {"completed": 200}
+    breakdown = summary["metrics"]["breakdown"]
+    assert all(breakdown[f"baseline{b}/seat{s}"]["n"] == 50 for b in (1, 2) for s in (0, 1))
+    assert summary["score"] == 88.5 and breakdown["baseline1"]["win_rate"] == 100.0
