@@ -121,6 +121,10 @@ class Match:
         self.events: list[dict[str, Any]] = []
         self.ended: End | None = None
         self.closed = False
+        # close() from another thread (the runner giving up on a stuck env) wakes a relay blocked in select
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        self.sel.register(self._wake_r, selectors.EVENT_READ, ("wake", None))
 
     # --- processes ----------------------------------------------------------------------------------------------
     @property
@@ -186,6 +190,10 @@ class Match:
         if self.closed:
             return
         self.closed = True
+        try:
+            os.write(self._wake_w, b"x")
+        except OSError:
+            pass
         procs = [p.proc for p in self.players] + ([self.logic] if self.logic else [])
         for proc in procs:
             if proc.poll() is None:
@@ -210,6 +218,11 @@ class Match:
                     s.close()
                 except OSError:
                     pass
+        for fd in (self._wake_r, self._wake_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
         self.sel.close()
 
     def stderr_tail(self, tag: str, n: int = 400) -> str:
@@ -219,17 +232,22 @@ class Match:
             return ""
 
     # --- writing ------------------------------------------------------------------------------------------------
-    def _to_logic(self, text: str) -> None:
+    @staticmethod
+    def _write(stream, data: bytes) -> None:
+        """All of ``data`` to a child's stdin; failures are ignored as judger.py ignores them (a dead process shows
+        up as the end of its output)."""
         try:
-            self.logic.stdin.write(frame(text))
-        except (BrokenPipeError, OSError, ValueError):
-            pass  # judger.py ignores write failures; a dead logic shows as EOF on its output
+            view = memoryview(data)
+            while view:
+                view = view[stream.write(view):]
+        except (OSError, ValueError, TypeError):
+            pass
+
+    def _to_logic(self, text: str) -> None:
+        self._write(self.logic.stdin, frame(text))
 
     def _to_player(self, seat: int, data: bytes) -> None:
-        try:
-            self.players[seat].proc.stdin.write(data)
-        except (BrokenPipeError, OSError, ValueError):
-            pass
+        self._write(self.players[seat].proc.stdin, data)
 
     def _timeout(self) -> None:
         """judger.py's send_timeout_error: a timeout for every player the logic listens to, in the current state."""
@@ -262,6 +280,8 @@ class Match:
                 self._timeout()
             for key, _ in ready:
                 kind, obj = key.data
+                if kind == "wake" or self.closed:
+                    raise GameError("the game was closed while it ran")
                 if kind == "logic":
                     self._read_logic()
                 elif kind == "player":
@@ -281,7 +301,7 @@ class Match:
         if self.conn is not None:  # upstream's server serves one client per game
             conn.close()
             return
-        conn.setblocking(False)
+        conn.settimeout(60)  # reads happen only when select says so; a reply is sent whole
         self.conn = conn
         self.sel.register(conn, selectors.EVENT_READ, ("conn", None))
 
