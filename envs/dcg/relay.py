@@ -33,6 +33,7 @@ import selectors
 import signal
 import socket
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -121,6 +122,8 @@ class Match:
         self.events: list[dict[str, Any]] = []
         self.ended: End | None = None
         self.closed = False
+        self._lock = threading.Lock()  # a process is started either before close() (which kills it) or not at all
+        self._procs: list[subprocess.Popen] = []
         # close() from another thread (the runner giving up on a stuck env) wakes a relay blocked in select
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
@@ -142,16 +145,29 @@ class Match:
         return self.port
 
     def _spawn(self, argv: list[str], stdout, tag: str) -> subprocess.Popen:
-        err = open(self.workdir / f"{tag}.stderr", "wb")
-        try:
-            return subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=stdout, stderr=err, cwd=self.cwd,
-                                    env=self.env, preexec_fn=_child_setup, bufsize=0)
-        except OSError as exc:
-            raise GameError(f"cannot start {argv[0]}: {exc}") from None
-        finally:
-            err.close()
+        with self._lock:
+            if self.closed:
+                raise GameError("the game was closed while it started")
+            err = open(self.workdir / f"{tag}.stderr", "wb")
+            try:
+                proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=stdout, stderr=err, cwd=self.cwd,
+                                        env=self.env, preexec_fn=_child_setup, bufsize=0)
+            except OSError as exc:
+                raise GameError(f"cannot start {argv[0]}: {exc}") from None
+            finally:
+                err.close()
+            self._procs.append(proc)
+            return proc
 
     def start(self) -> Request | End:
+        try:
+            return self._start()
+        except (OSError, ValueError):
+            if self.closed:
+                raise GameError("the game was closed while it started") from None
+            raise
+
+    def _start(self) -> Request | End:
         self.workdir.mkdir(parents=True, exist_ok=True)
         for seat, argv in enumerate(self.player_argv):  # judger.py starts the players, then the logic
             proc = self._spawn(argv, subprocess.PIPE, f"player{seat}")
@@ -187,14 +203,15 @@ class Match:
         return self._pump()
 
     def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
+        with self._lock:
+            if self.closed:
+                return
+            self.closed = True
+            procs = list(self._procs)
         try:
             os.write(self._wake_w, b"x")
         except OSError:
             pass
-        procs = [p.proc for p in self.players] + ([self.logic] if self.logic else [])
         for proc in procs:
             if proc.poll() is None:
                 try:
@@ -273,7 +290,14 @@ class Match:
             if self.clock_state is not None and not self.clock_fired:
                 wait = max(0.0, self.time_limit - self.clock_used)
             t0 = time.monotonic()
-            ready = self.sel.select(wait)
+            try:
+                if self.closed:
+                    raise ValueError("closed")
+                ready = self.sel.select(wait)
+            except (OSError, ValueError):
+                if self.closed:
+                    raise GameError("the game was closed while it ran") from None
+                raise
             self.clock_used += time.monotonic() - t0
             if self.clock_state is not None and not self.clock_fired and self.clock_used >= self.time_limit:
                 self.events.append({"event": "timeout", "state": self.state, "reason": "time limit"})
