@@ -23,6 +23,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -162,7 +163,9 @@ class CardGameEnv(TextEnv):
         self.same = 0  # how many times in a row the LLM player sent the same request (upstream's retries)
         self.last_request: list[dict[str, str]] | None = None
         self.expired: str | None = None
+        started = time.perf_counter()
         event = self._screen(self.match.start())
+        self.timings["start_s"] = round(time.perf_counter() - started, 4)  # processes up to the first request
         if isinstance(event, End):
             raise GameError(f"the game ended before the model was asked: {self._describe_end(event)}")
         return to_chat(event.messages)

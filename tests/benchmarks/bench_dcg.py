@@ -3,9 +3,10 @@ the harness's own cost per model turn, and what one game costs the upstream proc
 
 Every game runs the upstream logic and two Python players (the opponent and the LLM player, which parses each
 request's JSON one character at a time, as upstream's SDK does): most of a game's CPU is theirs, so games per minute
-are bound by the cores. Figures: ``games_per_min_c<N>``; ``env_ms_per_turn_p50`` (from the model's reply to the next
-request: the relay, the LLM player, the logic and the opponent's moves); ``harness_cpu_ms_per_turn`` (CPU of the
-harness process itself, runner + env + relay, per model turn); ``game_processes_cpu_s_per_game``.
+are bound by the cores. Figures: ``games_per_min_c<N>``; ``env_ms_per_turn_p50`` at concurrency 1 and at the default (from the model's
+reply to the next request: the relay, the LLM player, the logic and the opponent's moves);
+``harness_cpu_ms_per_turn`` (CPU of the harness process itself per model turn: runner, env, relay, and the scripted
+player's few microseconds); ``game_processes_cpu_s_per_game`` (the logic and both players).
 """
 from __future__ import annotations
 
@@ -20,12 +21,12 @@ from pathlib import Path
 GROUP = 6  # games per (baseline, seat) group of the ext split
 
 
-def _run(concurrency: int) -> dict[str, float]:
+def _run(concurrency: int, per_group: int = GROUP) -> dict[str, float]:
     from harness import data_dir, get_task
     from harness.runner import RunConfig, Runner
 
     spec = get_task("dcg")
-    indices = [g * 50 + k for g in range(4) for k in range(GROUP)]
+    indices = [g * 50 + k for g in range(4) for k in range(per_group)]
     with tempfile.TemporaryDirectory() as out:
         cfg = RunConfig(model="oracle", tasks=[spec], split="ext", indices=indices, concurrency=concurrency,
                         output=Path(out), progress=False)
@@ -50,9 +51,11 @@ def run() -> dict:
 
     default = get_task("dcg").concurrency
     figures: dict[str, float] = {}
-    for c in sorted({2, default}):
-        m = _run(c)
+    for c in sorted({1, 2, default}):
+        m = _run(c, per_group=2 if c == 1 else GROUP)
         figures[f"dcg_games_per_min_c{c}"] = round(60 * m["games"] / m["wall_s"], 1)
+        if c == 1:  # one game at a time: the latency of a turn without games competing for the cores
+            figures["dcg_env_ms_per_turn_p50_c1"] = round(m["env_ms_per_turn_p50"], 1)
         if c == default:
             figures["dcg_env_ms_per_turn_p50"] = round(m["env_ms_per_turn_p50"], 1)
             figures["dcg_harness_cpu_ms_per_turn"] = round(m["harness_cpu_ms_per_turn"], 2)
