@@ -1,10 +1,10 @@
-"""Digital Card Game speed: games per minute with the scripted player at the task's default concurrency (and at 2),
-the harness's own cost per model turn, and what one game costs the upstream processes.
+"""Digital Card Game speed: games per minute with the scripted player at the task's default concurrency (and at 1
+and 2), the harness's own cost per model turn, and what one game costs the upstream processes.
 
-Every game runs the upstream logic and two Python players (the opponent and the LLM player, which parses each
-request's JSON one character at a time, as upstream's SDK does): most of a game's CPU is theirs, so games per minute
-are bound by the cores. Figures: ``games_per_min_c<N>``; ``env_ms_per_turn_p50`` at concurrency 1 and at the default (from the model's
-reply to the next request: the relay, the LLM player, the logic and the opponent's moves);
+Every game runs the upstream logic and two Python players (the opponent and the LLM player, whose SDK re-parses each
+incoming message after every character it reads, as upstream's does): most of a game's CPU is theirs, so games per
+minute are bound by the cores. Figures: ``games_per_min_c<N>``; ``env_ms_per_turn_p50`` at concurrency 1 and at the
+default (from the model's reply to the next request: the relay, the LLM player, the logic and the opponent's moves);
 ``harness_cpu_ms_per_turn`` (CPU of the harness process itself per model turn: runner, env, relay, and the scripted
 player's few microseconds); ``game_processes_cpu_s_per_game`` (the logic and both players).
 """
@@ -22,7 +22,7 @@ GROUP = 6  # games per (baseline, seat) group of the ext split
 
 
 def _run(concurrency: int, per_group: int = GROUP) -> dict[str, float]:
-    from harness import data_dir, get_task
+    from harness import get_task
     from harness.runner import RunConfig, Runner
 
     spec = get_task("dcg")
@@ -36,7 +36,6 @@ def _run(concurrency: int, per_group: int = GROUP) -> dict[str, float]:
         wall = time.perf_counter() - started
         self1, kids1 = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
         records = [json.loads(line) for line in next(Path(out).glob("*/dcg/episodes.jsonl")).read_text().splitlines()]
-    assert data_dir()
     turns = sum(r["turns"] for r in records)
     env_per_turn = [r["timings"]["env"] / r["turns"] for r in records if r["turns"]]
     cpu_self = (self1.ru_utime - self0.ru_utime) + (self1.ru_stime - self0.ru_stime)

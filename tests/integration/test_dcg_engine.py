@@ -15,6 +15,15 @@ from tests.integration.dcg_support import dcg_engine, play, run_upstream_judger 
 pytestmark = pytest.mark.integration
 
 
+def test_setup_is_idempotent_and_finds_the_built_engine(dcg_engine):
+    from tests.helpers import harness_env, run_harness
+
+    r = run_harness("setup", "--tasks", "dcg", env=harness_env(HARNESS_DATA=str(data_dir())), timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "building" not in r.stdout + r.stderr  # built once per tarball and interpreter
+    assert dcg_engine.logic.exists() and list((dcg_engine.python_dir / "sdk").glob("ai_client*.so"))
+
+
 def _relay_game(eng, seed, seats, workdir):
     workdir.mkdir(parents=True, exist_ok=True)
     players = [[sys.executable, str(SEEDED), str(seed), str(eng.script(SCRIPTS[b])), "2", "1", str(workdir)]

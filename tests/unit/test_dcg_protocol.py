@@ -15,9 +15,10 @@ from tests.conftest import need_data
 
 
 def _yaml(tmp_path, split, test_time):
-    (tmp_path / "dcg").mkdir(exist_ok=True)
+    (tmp_path / "dcg").mkdir(parents=True, exist_ok=True)
     (tmp_path / "dcg" / f"card_game_{split}.yaml").write_text(
-        f'module: "src.tasks.CardGame"\n\nparameters:\n    name: "CardGame"\n    port: 12342\n    test_time: {test_time}')
+        'module: "src.tasks.CardGame"\n\nparameters:\n    name: "CardGame"\n    port: 12342\n'
+        f'    test_time: {test_time}')
     return tmp_path
 
 
@@ -41,6 +42,18 @@ def test_bad_split_and_missing_config_are_one_line_errors(tmp_path):
         load_split(tmp_path, "test")
     with pytest.raises(UsageError, match="card_game_dev.yaml"):
         load_split(tmp_path, "dev")
+
+
+def test_an_env_without_engine_or_source_stops_with_one_line(tmp_path, monkeypatch):
+    from envs.dcg.env import CardGameEnv
+
+    monkeypatch.setenv("HARNESS_DCG_CACHE", str(tmp_path / "cache"))
+    root = _yaml(tmp_path / "data", "std", 1)
+    with pytest.raises(UsageError, match="agentbench_old_card_game_src.tar.gz"):
+        CardGameEnv(split="std", data_dir=root)
+    (root / "dcg" / "agentbench_old_card_game_src.tar.gz").write_bytes(b"not built yet")
+    with pytest.raises(UsageError, match="harness setup --tasks dcg"):
+        CardGameEnv(split="std", data_dir=root)
 
 
 def test_winner_is_read_as_agentbench_reads_the_judger_output():
