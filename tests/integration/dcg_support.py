@@ -10,8 +10,6 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-import pytest
-
 from envs.dcg.build import TARBALL, build
 from envs.dcg.env import SCRIPTS, SEEDED
 from tests.conftest import need_data
@@ -84,8 +82,3 @@ def play(env, index: int, reply: Callable[[str], str] | None = None) -> tuple[fl
         _, reward, terminated, truncated, info = env.step(action)
         if terminated or truncated:
             return reward, info, prompts
-
-
-@pytest.fixture(scope="module")
-def dcg_engine():
-    return engine()

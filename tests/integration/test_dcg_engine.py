@@ -10,9 +10,14 @@ from envs.dcg.env import SCRIPTS, SEEDED, CardGameEnv, winner_seat
 from envs.dcg.policy import ScriptedPlayer
 from envs.dcg.relay import Match
 from harness import data_dir, load_prompts, status as S
-from tests.integration.dcg_support import dcg_engine, play, run_upstream_judger  # noqa: F401
+from tests.integration.dcg_support import engine, play, run_upstream_judger
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def dcg_engine():
+    return engine()
 
 
 def test_setup_is_idempotent_and_finds_the_built_engine(dcg_engine):

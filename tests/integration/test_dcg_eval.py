@@ -13,9 +13,14 @@ import pytest
 from harness import data_dir
 from harness.records import read_records
 from tests.helpers import HARNESS, ROOT, harness_env, run_harness
-from tests.integration.dcg_support import dcg_engine  # noqa: F401
+from tests.integration.dcg_support import engine
 
 pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def dcg_engine():
+    return engine()
 
 SUBSET = "0-2,50-52,100-102,150-152"  # three games of each (baseline, seat) group of the ext split
 
