@@ -29,7 +29,8 @@ from typing import Any, Iterator
 
 import yaml
 
-from harness import StepResult, TextEnv, UsageError, status as S
+from harness import StepResult, TextEnv, UsageError
+from harness import status as S
 from harness.services import stale_owner_records, write_owner_record
 
 from .build import TARBALL, EngineMissing, locate

@@ -9,7 +9,8 @@ import pytest
 from envs.dcg.env import SCRIPTS, SEEDED, CardGameEnv, winner_seat
 from envs.dcg.policy import ScriptedPlayer
 from envs.dcg.relay import Match
-from harness import data_dir, load_prompts, status as S
+from harness import data_dir, load_prompts
+from harness import status as S
 from tests.integration.dcg_support import engine, play, run_upstream_judger
 
 pytestmark = pytest.mark.integration
@@ -59,11 +60,11 @@ def test_llm_seat_plays_the_upstream_judgers_game(dcg_engine, tmp_path):
     try:
         for index in (0, 15):  # baseline1 with the model in seat 0; baseline2 with the model in seat 1
             rec = env.records[index]
-            reward, info, _ = play(env, index)
+            reward, _, _ = play(env, index)
             player = ScriptedPlayer()
             seats = ["llm", rec["opponent"]] if rec["seat"] == 0 else [rec["opponent"], "llm"]
             out, theirs = run_upstream_judger(dcg_engine, rec["seed"], seats, tmp_path / f"judger{index}",
-                                              answer=lambda msgs: player.reply(msgs[-1]["content"]))
+                                              answer=lambda msgs, p=player: p.reply(msgs[-1]["content"]))
             assert (tmp_path / "replays" / f"std-{index}.json").read_bytes() == theirs
             assert reward == float(winner_seat(out) == rec["seat"])
     finally:
