@@ -18,6 +18,7 @@ def register() -> TaskSpec:
         metric="mean of SELECT, INSERT and UPDATE accuracy",
         description="AgentBench DBBench: operate a MySQL table with SQL to answer or modify (AgentBench.old protocol)",
         aggregate=aggregate,
+        group_by="category",  # the score is the mean of the SELECT, INSERT and UPDATE accuracies
         generation=Generation(max_new_tokens=128),
         concurrency=16,
         services=("mysql",),

@@ -18,6 +18,7 @@ def register() -> None:
         concurrency=8,
         thread_safe=True,
         services=("docker",),
+        endpoints=("HARNESS_OS_IMAGE",),  # another image changes outcomes
         requires=("docker",),
         data=("agentbench/os_interaction", "agentbench/prompts/os_interaction.json"),
         max_turns=8,
