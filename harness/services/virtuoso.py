@@ -235,7 +235,7 @@ class FreebaseVirtuoso(Service):
     ``{"url", "managed", "dir"}``."""
 
     name = "freebase"
-    kind = "virtuoso-freebase"
+    kind = "freebase-virtuoso"  # not "virtuoso-...": the test-graph server's cleanup globs those
 
     def __init__(self, start_timeout: float = 900.0) -> None:
         self.start_timeout = start_timeout

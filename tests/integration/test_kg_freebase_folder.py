@@ -90,7 +90,7 @@ def test_eval_starts_virtuoso_on_the_folder_and_scores_on_it(world, tmp_path):
     # the folder is the user's: used in place, kept; the server and the harness's config folder are gone
     assert (world["db"] / "virtuoso.db").exists()
     run = world["base"] / "run"
-    assert not list(run.glob("virtuoso-freebase*.json")) and not list(run.glob("harness-freebase-*"))
+    assert not list(run.glob("freebase-virtuoso*.json")) and not list(run.glob("harness-freebase-*"))
     # the folder is part of what identifies the configuration (another database may answer otherwise)
     config = next(iter(json.loads((out / "oracle" / "kg" / "configs.json").read_text()).values()))["config"]
     assert config["task"]["endpoints"]["HARNESS_FREEBASE_DIR"] == str(world["db"])
