@@ -470,7 +470,8 @@ class Runner:
     def _error_record(self, plan: TaskPlan, index: int, epoch: int, exc: BaseException) -> dict[str, Any]:
         return make_record(task=plan.spec.name, split=plan.split, index=index, epoch=epoch, status=S.TASK_ERROR,
                            reward=0.0, facts=plan.facts.get(index, {}), metrics={}, turns=0, messages=[],
-                           usage={}, timings={}, error=_error_text(exc), config_hash=plan.hash)
+                           usage={}, timings={}, error=_error_text(exc), config_hash=plan.hash,
+                           node=getattr(exc, "node", None))
 
     async def _episode(self, plan: TaskPlan, handle, index: int, epoch: int = 0) -> dict[str, Any]:
         spec, cfg = plan.spec, self.cfg

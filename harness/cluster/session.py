@@ -85,12 +85,19 @@ class RaySession:
                               include_dashboard=False, object_store_memory=256 << 20)
             else:
                 kwargs["address"] = address
+            # joined from a worker thread, so that Ray leaves the main thread's SIGTERM handler (the CLI's: stop,
+            # clean up, exit 130) alone; Ray says so in a warning that means nothing here
+            quiet = logging.getLogger("ray._private.worker")
+            level = quiet.level
+            quiet.setLevel(logging.ERROR)
             try:
                 ray.init(**kwargs)
             except Exception as exc:  # no cluster at that address, a version mismatch, ...
                 first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
                 raise UsageError(f"--ray {address or ''}: cannot join the Ray cluster ({type(exc).__name__}: {first});"
                                  f" start one with `ray start --head` or give its address") from None
+            finally:
+                quiet.setLevel(level)
         else:
             self.namespace = ray.get_runtime_context().namespace
         self.capacity = Capacity(tasks)
@@ -172,8 +179,10 @@ class RaySession:
                                    f"with {actor_options(needs)} free?)") from None
             if isinstance(exc, Exception) and isinstance(exc, self.ray.exceptions.RayError):
                 where = f" on node {info['node']}" if info.get("node") else ""
-                raise unwrap(exc, where) from None
-            raise
+                exc = unwrap(exc, where)
+            if isinstance(exc, Exception) and info.get("node"):
+                exc.node = info["node"]  # the error record says where it happened
+            raise exc from None
         return RayEnvHandle(actor, info, release)
 
     async def _services(self, node: str, names: Iterable[str]) -> dict[str, dict[str, Any]]:
