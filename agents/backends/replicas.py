@@ -69,6 +69,10 @@ class ReplicaActor:
     async def close(self) -> None:
         await self.backend.close()
 
+    async def served(self) -> int:
+        """Requests this replica answered (complete and choose)."""
+        return self.requests
+
 
 class ReplicatedBackend(Backend):
     def __init__(self, backend_cls: type, target: str = "", replicas: int | str = 2, gpus_per_replica: int = 0,

@@ -7,8 +7,8 @@ head's GCS address. Every actor lives in a namespace of its own (``harness-<host
 runs on one cluster never share services.
 
 The driver's ``HARNESS_*`` settings (data folder, plugins, runtime folder, a user's MySQL or SPARQL URL) and the
-environment variables the selected tasks name as ``endpoints`` reach every actor through the job's runtime
-environment; ``HARNESS_SERVICE_*`` (a service's connection info on the driver's machine) never does.
+environment variables the selected tasks name as ``endpoints`` reach every actor as constructor arguments;
+``HARNESS_SERVICE_*`` (a service's connection info on the driver's machine) never does.
 """
 from __future__ import annotations
 
@@ -78,8 +78,10 @@ class RaySession:
         self.own = not ray.is_initialized()
         if self.own:
             self.namespace = f"harness-{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
-            kwargs: dict[str, Any] = dict(namespace=self.namespace, runtime_env={"env_vars": self.env_vars},
-                                          log_to_driver=False, logging_level=logging.WARNING)
+            # the settings travel as actor arguments, not as a runtime environment: actors then start in the workers
+            # Ray keeps warm instead of fresh processes of their own
+            kwargs: dict[str, Any] = dict(namespace=self.namespace, log_to_driver=False,
+                                          logging_level=logging.WARNING)
             if address in ("", LOCAL):
                 kwargs.update(num_cpus=os.cpu_count() or 1, resources=local_resources(tasks),
                               include_dashboard=False, object_store_memory=256 << 20)

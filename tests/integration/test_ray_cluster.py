@@ -175,7 +175,7 @@ def test_sigkill_of_the_driver_leaves_no_actor_container_or_database(cluster, tm
         tasks = "db,os"
     except pytest.skip.Exception:
         pass
-    args = ["eval", "--model", "oracle", "--tasks", tasks, "--limit", "12", "--task-concurrency", "2",
+    args = ["eval", "--model", "oracle", "--tasks", tasks, "--limit", "6", "--task-concurrency", "2",
             "--no-progress", "--ray", cluster.address, "--output", str(tmp_path)]
     env = harness_env(HARNESS_RUNTIME_DIR=str(cluster.runtime))
     proc = subprocess.Popen([*HARNESS, *args], env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
@@ -214,7 +214,7 @@ def test_sigkill_of_the_driver_leaves_no_actor_container_or_database(cluster, tm
         assert not [c for c in left if c.labels.get("harness.owner") in {str(p) for p in env_pids}]
     for task in tasks.split(","):
         outcomes = {r["index"] for r in _records(tmp_path, task) if r["status"] != "task_error"}
-        assert outcomes == set(range(12))
+        assert outcomes == set(range(6))
 
 
 def _alive(pid: int) -> bool:
