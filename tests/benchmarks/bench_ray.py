@@ -84,7 +84,7 @@ def _burn_run(address: str, burn) -> float:
     from harness.runner import RunConfig, Runner
 
     with tempfile.TemporaryDirectory() as out:
-        cfg = RunConfig(model="zero:", tasks=[burn], limit=BURN_EPISODES, concurrency=8, output=Path(out),
+        cfg = RunConfig(model="zero:0", tasks=[burn], limit=BURN_EPISODES, concurrency=8, output=Path(out),
                         progress=False, ray=address)
         t = time.perf_counter()
         asyncio.run(Runner(cfg).run())

@@ -228,3 +228,25 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def test_sigterm_on_the_driver_stops_every_actor_and_service(cluster, tmp_path):
+    need_data("agentbench", "dbbench", "standard.jsonl")
+    args = ["eval", "--model", "oracle", "--tasks", "db", "--limit", "60", "--task-concurrency", "2", "--no-progress",
+            "--ray", cluster.address, "--output", str(tmp_path)]
+    before = {p.name for p in cluster.runtime.glob("mariadb-*.json")}
+    proc = subprocess.Popen([*HARNESS, *args], env=harness_env(HARNESS_RUNTIME_DIR=str(cluster.runtime)), cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 180
+    while len(_records(tmp_path, "db")) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    databases = [json.loads(p.read_text()) for p in cluster.runtime.glob("mariadb-*.json") if p.name not in before]
+    assert databases
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "resume" in err
+    assert not _alive_harness_actors(cluster.address)  # stopped by the driver itself, before it exited
+    assert not any(_alive(d["pid"]) for d in databases)
+    assert not any(Path(p).exists() for d in databases for p in d["paths"])
+    n = len(_records(tmp_path, "db"))
+    assert 2 <= n < 60 and len({r["index"] for r in _records(tmp_path, "db")}) == n
