@@ -18,7 +18,7 @@ from harness.records import read_records
 from harness.runner import RunConfig, run_result
 from tests.conftest import need_data
 from tests.helpers import HARNESS, ROOT, harness_env
-from tests.integration.ray_support import cluster, node_id  # noqa: F401 (the shared cluster fixture)
+from tests.integration.ray_support import node_id
 
 pytestmark = pytest.mark.integration
 
@@ -135,13 +135,14 @@ def test_a_node_killed_mid_run_loses_no_episode(cluster, tmp_path):
     assert s["n"] == n and s["n_errors"] == 0 and s["score"] == 100.0
 
 
-def _alive_harness_actors(address: str) -> list[dict]:
+def _alive_harness_actors(address: str, driver: int) -> list[dict]:
+    """Named actors alive in the namespace of the harness run whose driver had process id ``driver``."""
     import ray
 
     ray.init(address=address, namespace="harness-test-probe", log_to_driver=False)
     try:
         return [a for a in ray.util.list_named_actors(all_namespaces=True)
-                if str(a.get("namespace", "")).startswith("harness-") and a.get("namespace") != "harness-test-probe"]
+                if str(a.get("namespace", "")).startswith("harness-") and f"-{driver}-" in a["namespace"]]
     finally:
         ray.shutdown()
 
@@ -184,7 +185,7 @@ def test_sigkill_of_the_driver_leaves_no_actor_container_or_database(cluster, tm
     while time.monotonic() < deadline and not (len(_records(tmp_path, "db")) >= 3 and
                                               (tasks == "db" or _records(tmp_path, "os"))):
         time.sleep(0.1)
-    actors = _alive_harness_actors(cluster.address)
+    actors = _alive_harness_actors(cluster.address, proc.pid)
     assert actors, "the run's actors should be up"
     env_pids = _env_actor_pids(cluster.address, actors)  # the owners of the run's containers
     databases = [json.loads(p.read_text()) for p in cluster.runtime.glob("mariadb-*.json")]
@@ -193,19 +194,19 @@ def test_sigkill_of_the_driver_leaves_no_actor_container_or_database(cluster, tm
     proc.wait()
     # Ray ends a dead driver's actors (and with them the database servers they started)
     deadline = time.monotonic() + 60
-    while _alive_harness_actors(cluster.address) and time.monotonic() < deadline:
+    while _alive_harness_actors(cluster.address, proc.pid) and time.monotonic() < deadline:
         time.sleep(1)
-    assert not _alive_harness_actors(cluster.address)
+    assert not _alive_harness_actors(cluster.address, proc.pid)
     deadline = time.monotonic() + 30
     while any(_alive(d["pid"]) for d in databases) and time.monotonic() < deadline:
         time.sleep(0.5)
     assert not any(_alive(d["pid"]) for d in databases)
     # the next start cleans what the killed run left (database folders, containers) and finishes the run
     r = subprocess.run([*HARNESS, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.returncode == 0, r.stderr[-2000:] + "".join(str(x.get("error"))[:300] for t in tasks.split(",")
+                                                         for x in _records(tmp_path, t) if x["status"] == "task_error")
     assert not any(Path(p).exists() for d in databases for p in d["paths"])
     assert not list(cluster.runtime.glob("mariadb-*.json"))
-    assert not _alive_harness_actors(cluster.address)
     if "os" in tasks:
         from envs.os_interaction.containers import KIND, LABEL_KIND, client
 
@@ -245,7 +246,7 @@ def test_sigterm_on_the_driver_stops_every_actor_and_service(cluster, tmp_path):
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "resume" in err
-    assert not _alive_harness_actors(cluster.address)  # stopped by the driver itself, before it exited
+    assert not _alive_harness_actors(cluster.address, proc.pid)  # stopped by the driver itself, before it exited
     assert not any(_alive(d["pid"]) for d in databases)
     assert not any(Path(p).exists() for d in databases for p in d["paths"])
     n = len(_records(tmp_path, "db"))

@@ -15,7 +15,6 @@ from agents.backends.hf import HFBackend
 from agents.backends.replicas import ReplicatedBackend, vllm_backend
 from harness import EpisodeKey, Request, make_backend
 from harness.train.tiny import build_tiny_model as make_tiny_llama
-from tests.integration.ray_support import cluster  # noqa: F401 (the shared cluster fixture)
 
 pytestmark = pytest.mark.integration
 
