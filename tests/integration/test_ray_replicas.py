@@ -43,12 +43,13 @@ def test_replicas_keep_each_episode_on_one_replica_and_answer_as_one_engine(clus
     assert replicated.describe() == local.describe()  # the configuration hash does not see the replicas
 
     async def go():
-        await local.start()  # (HFBackend must be started before concurrent first requests)
-        expected = await _turns(local, range(4))
-        await local.close()
         ray.init(address=cluster.address, log_to_driver=False)
         try:
-            await replicated.start()
+            starting = asyncio.ensure_future(replicated.start())  # the replicas load while the local model answers
+            await local.start()  # (HFBackend must be started before concurrent first requests)
+            expected = await _turns(local, range(4))
+            await local.close()
+            await starting
             await replicated.probe()
             got = await _turns(replicated, range(3))
             counts = await asyncio.gather(*(a.served.remote() for a in replicated.actors))
