@@ -232,7 +232,8 @@ def cmd_data(args: argparse.Namespace) -> int:
         for col in ("task", "paths", "present", "splits"):
             table.add_column(col)
         for r in rows:
-            table.add_row(r["task"], "\n".join(r["paths"]) or "–", "yes" if r["present"] else "missing",
+            table.add_row(r["task"], "\n".join(r["paths"]) or "–",
+                          "yes" if r["present"] else "\n".join(["missing", *r.get("get", [])]),
                           ", ".join(f"{k} {v}" for k, v in r["splits"].items()))
         console.print(table)
         return 0

@@ -135,8 +135,10 @@ def validate_task(cfg: RunConfig, spec: TaskSpec) -> None:
                          f"`pip install -e '.[all]'`")
     for rel in spec.data:
         if not (data_dir() / rel).exists():
-            raise UsageError(f"task {spec.name!r} needs data {data_dir() / rel}: set HARNESS_DATA to the data "
-                             f"folder or run `harness data pull`")
+            from .datapull import external_hint
+
+            raise UsageError(f"task {spec.name!r} needs data {data_dir() / rel}: " + (
+                external_hint(rel) or "set HARNESS_DATA to the data folder or run `harness data pull`"))
     if spec.needs_judge and not cfg.judge:
         raise UsageError(f"task {spec.name!r} is judged by a model: pass --judge MODEL (e.g. --judge openai:gpt-4)")
 
