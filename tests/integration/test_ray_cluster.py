@@ -17,7 +17,7 @@ from harness import get_task, register_task
 from harness.records import read_records
 from harness.runner import RunConfig, run_result
 from tests.conftest import need_data
-from tests.helpers import HARNESS, ROOT, harness_env
+from tests.helpers import FIXTURES, HARNESS, ROOT, harness_env
 from tests.integration.ray_support import node_id
 
 pytestmark = pytest.mark.integration
@@ -98,11 +98,12 @@ def test_a_task_no_node_can_host_stops_with_one_line(cluster, tmp_path):
     assert not list(tmp_path.glob("*/*/episodes.jsonl"))
 
 
-def test_a_node_killed_mid_run_loses_no_episode(cluster, tmp_path):
-    from tests.fixtures.echo_env import SPEC as ECHO
+def test_a_node_killed_mid_run_loses_no_episode(cluster, tmp_path, monkeypatch):
+    from harness.registry import discover
 
-    spec = replace(ECHO, name="echo_slots", resources={"slot": 1}, env_kwargs={"delay": 0.4})
-    register_task(spec, replace=True)
+    monkeypatch.setenv("HARNESS_PLUGINS", str(FIXTURES / "ray_bench_envs.py"))  # reaches the actors too
+    discover(force=True)
+    spec = get_task("ray_slots")
     victim = cluster.add_node(num_cpus=1, object_store_memory=80 << 20, resources={"slot": 2})
     cluster.wait_for_nodes()
     out, n = tmp_path / "killed", 40
@@ -111,7 +112,7 @@ def test_a_node_killed_mid_run_loses_no_episode(cluster, tmp_path):
     def kill_when_under_way():
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
-            recs = _records(out, "echo_slots")
+            recs = _records(out, "ray_slots")
             if len(recs) >= 6 and any(r.get("node") == node_id(victim) for r in recs):
                 cluster.remove_node(victim, allow_graceful=False)
                 killed.set()
@@ -120,10 +121,10 @@ def test_a_node_killed_mid_run_loses_no_episode(cluster, tmp_path):
 
     killer = threading.Thread(target=kill_when_under_way, daemon=True)
     killer.start()
-    result = _run(out, "oracle", spec, n, ray=cluster.address, task_concurrency=4)
+    result = _run(out, "oracle", spec, n, ray=cluster.address)
     killer.join()
     assert killed.is_set()
-    records = _records(out, "echo_slots")
+    records = _records(out, "ray_slots")
     outcomes = [r for r in records if r["status"] != "task_error"]
     errors = [r for r in records if r["status"] == "task_error"]
     assert sorted(r["index"] for r in outcomes) == list(range(n))  # every episode recorded once as an outcome
@@ -131,7 +132,7 @@ def test_a_node_killed_mid_run_loses_no_episode(cluster, tmp_path):
     assert {r.get("node", node_id(victim)) for r in errors} == {node_id(victim)}  # no node: lost while starting
     assert {r["node"] for r in outcomes if r["index"] in {e["index"] for e in errors}} == {node_id(cluster.node_b)}
     assert result.n_errors == 0  # retried in the same run: nothing left to retry
-    s = result.summaries["echo_slots"]
+    s = result.summaries["ray_slots"]
     assert s["n"] == n and s["n_errors"] == 0 and s["score"] == 100.0
 
 
