@@ -134,10 +134,13 @@ class RaySession:
         """UsageError when no node of the cluster can host one env of ``spec``."""
         lacking = missing(self.capacity.nodes, spec.resources)
         if lacking:
-            example = {k: 8 if k not in ("CPU", "GPU", "memory") else spec.resources[k] for k in lacking}
+            flags = {"CPU": "--num-cpus", "GPU": "--num-gpus", "memory": "--memory"}
+            own = [f"{flags[k]}={spec.resources[k]:g}" for k in lacking if k in flags]
+            custom = {k: 8 for k in lacking if k not in flags}
+            how = " ".join(own + ([f"--resources='{_json(custom)}'"] if custom else []))
             raise UsageError(f"task {spec.name!r} needs {', '.join(f'{k}={spec.resources[k]:g}' for k in lacking)} "
                              f"per env and no node of the Ray cluster advertises that: start a node that has it with "
-                             f"`ray start --address=HEAD:6379 --resources='{_json(example)}'`")
+                             f"`ray start --address=HEAD:6379 {how}`")
 
     def limit(self, spec: TaskSpec) -> int | None:
         return self.capacity.limit(spec)

@@ -248,7 +248,7 @@ def test_sigterm_on_the_driver_stops_every_actor_and_service(cluster, tmp_path):
     assert databases
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130 and "resume" in err
+    assert proc.returncode == 130 and "resume" in err, err[-3000:]
     assert not _alive_harness_actors(cluster.address, proc.pid)  # stopped by the driver itself, before it exited
     assert not any(_alive(d["pid"]) for d in databases)
     assert not any(Path(p).exists() for d in databases for p in d["paths"])
