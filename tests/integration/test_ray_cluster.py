@@ -114,7 +114,7 @@ def test_a_node_killed_mid_run_loses_no_episode(cluster, tmp_path, monkeypatch):
         while time.monotonic() < deadline:
             recs = _records(out, "ray_slots")
             if len(recs) >= 6 and any(r.get("node") == node_id(victim) for r in recs):
-                cluster.remove_node(victim, allow_graceful=False)
+                _kill_node(cluster, victim)
                 killed.set()
                 return
             time.sleep(0.05)
@@ -134,6 +134,27 @@ def test_a_node_killed_mid_run_loses_no_episode(cluster, tmp_path, monkeypatch):
     assert result.n_errors == 0  # retried in the same run: nothing left to retry
     s = result.summaries["ray_slots"]
     assert s["n"] == n and s["n_errors"] == 0 and s["score"] == 100.0
+
+
+def _kill_node(cluster, node) -> None:
+    """The node dies as a machine does: its worker processes (the env actors) with its raylet, all at once (a raylet
+    killed alone leaves its workers answering direct actor calls for a while)."""
+    import psutil
+
+    procs = []
+    for name, infos in node.all_processes.items():
+        for info in infos:
+            try:
+                p = psutil.Process(info.process.pid)
+                procs += [p, *p.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                pass
+    for p in procs:
+        try:
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    cluster.remove_node(node, allow_graceful=False)
 
 
 def _alive_harness_actors(address: str, driver: int) -> list[dict]:
