@@ -73,7 +73,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
                     judge=args.judge, turn_timeout=args.turn_timeout, episode_timeout=args.episode_timeout,
                     agent_options=_parse_kv(args.agent_option, "--agent-option"),
                     generation={"max_new_tokens": args.max_new_tokens, "temperature": args.temperature},
-                    epochs=args.epochs, max_errors=args.max_errors, progress=not args.no_progress)
+                    epochs=args.epochs, max_errors=args.max_errors, progress=not args.no_progress, ray=args.ray)
     result = run_result(cfg)
     if args.json:
         print(json.dumps(result.summaries, indent=2))
@@ -347,6 +347,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="runs of each episode (with --temperature: mean, pass@k and pass^k per task)")
     e.add_argument("--max-errors", type=int, default=10,
                    help="stop (exit 3) once this many episodes errored (default 10; 0: never stop early)")
+    e.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                   help="run the envs in Ray actors spread over a cluster: auto, ray://HOST:10001, HOST:6379, or no "
+                        "address for a local Ray instance (needs the ray extra)")
     e.add_argument("--retry-errors", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for scripts
     e.add_argument("--no-progress", action="store_true", help="no live display")
     e.add_argument("--json", action="store_true", help="print the task summaries as JSON at the end")

@@ -28,10 +28,13 @@ def slug(text: str) -> str:
 def make_record(*, task: str, split: str, index: int, status: str, reward: float, metrics: dict[str, Any],
                 turns: int, messages: list[dict[str, str]], usage: dict[str, int], timings: dict[str, float],
                 error: str | None, config_hash: str, facts: dict[str, Any] | None = None,
-                epoch: int = 0) -> dict[str, Any]:
-    return {"task": task, "split": split, "index": index, "epoch": epoch, "status": status, "reward": float(reward),
-            "facts": facts or {}, "metrics": metrics, "turns": turns, "messages": messages, "usage": usage,
-            "timings": timings, "error": error, "version": __version__, "config_hash": config_hash}
+                epoch: int = 0, node: str | None = None) -> dict[str, Any]:
+    record = {"task": task, "split": split, "index": index, "epoch": epoch, "status": status, "reward": float(reward),
+              "facts": facts or {}, "metrics": metrics, "turns": turns, "messages": messages, "usage": usage,
+              "timings": timings, "error": error, "version": __version__, "config_hash": config_hash}
+    if node is not None:  # the Ray node that ran the episode (runs with --ray only)
+        record["node"] = node
+    return record
 
 
 def fact(record: Mapping[str, Any], key: str, default: Any = None) -> Any:

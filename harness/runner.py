@@ -10,12 +10,14 @@ service or harness failure: recorded with its message, never scored). Resume ski
 command run again retries errored episodes. ``max_errors`` stops a run whose errors pile up (a dead model server).
 
 Concurrency: a global limit and a per-task limit (the env's safe concurrency, or --task-concurrency). Env calls run
-off the loop (threads, or worker processes for envs that are not thread-safe). Model calls go straight to the
-backend, which batches across episodes.
+off the loop (threads, or worker processes for envs that are not thread-safe, or Ray actors spread over a cluster's
+nodes with ``--ray``: see :mod:`harness.cluster`). Model calls go straight to the backend, which batches across
+episodes.
 """
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import time
@@ -66,6 +68,12 @@ class RunConfig:
     #: (missing data or endpoint, no judge, a service that fails) is skipped with a notice instead of stopping the
     #: run. None: all named.
     named: set[str] | None = None
+    #: None: envs run on this machine; "local": in actors of a local Ray instance; else a Ray address ("auto",
+    #: "ray://host:10001", "host:6379"): envs run in actors spread over that cluster's nodes (harness.cluster)
+    ray: str | None = None
+    #: on a cluster, an episode whose env actor or node is lost is recorded as an error and run again on another
+    #: actor up to this many times in the same run
+    lost_env_retries: int = 2
 
 
 @dataclass
@@ -173,6 +181,7 @@ class Runner:
         self.model_dir = Path(cfg.output) / slug(cfg.name or cfg.model)
         self.result = RunResult()
         self._episodes: set[asyncio.Task] = set()
+        self.cluster = None  # harness.cluster.RaySession with --ray
 
     # --- preflight ----------------------------------------------------------------------------------------------------
     def _skip_or_raise(self, spec: TaskSpec, exc: UsageError) -> None:
@@ -211,6 +220,14 @@ class Runner:
                              f"(they read: {', '.join(sorted(known)) or 'no options'})")
 
     async def _start_services(self) -> None:
+        if self.cluster is not None:  # each node starts what its envs need, when the first one lands there
+            for spec in list(self.cfg.tasks):
+                try:
+                    self.cluster.check(spec)
+                except UsageError as exc:
+                    self._skip_or_raise(spec, exc)
+            self.cfg.tasks = self._keep([s for s in self.cfg.tasks if s.name not in self.result.skipped])
+            return
         needed: dict[str, list[TaskSpec]] = {}
         for spec in self.cfg.tasks:
             for name in spec.services:
@@ -271,6 +288,8 @@ class Runner:
         return plan
 
     async def _new_handle(self, spec: TaskSpec, split: str):
+        if self.cluster is not None:
+            return await self.cluster.new_handle(spec, split, str(data_dir()), timeout=self.cfg.env_start_timeout)
         cls = ThreadEnvHandle if spec.thread_safe else ProcessEnvHandle
         return await cls.create(spec, split, str(data_dir()), self.bridge, timeout=self.cfg.env_start_timeout)
 
@@ -306,6 +325,11 @@ class Runner:
         firsts: dict[str, Any] = {}
         plans: dict[str, TaskPlan] = {}
         try:
+            if cfg.ray is not None:
+                from .cluster import connect
+
+                self.progress.log(f"joining Ray cluster {cfg.ray} ...")
+                self.cluster = await self.bridge.submit(connect, cfg.ray, cfg.tasks)
             await self._start_services()
             for spec in list(cfg.tasks):
                 try:
@@ -322,6 +346,7 @@ class Runner:
             for handle in firsts.values():
                 await handle.close()
             await self._close_models()
+            self._close_cluster()
             self.bridge.shutdown()
             raise
         self.model_dir.mkdir(parents=True, exist_ok=True)
@@ -336,6 +361,7 @@ class Runner:
                                        for spec in cfg.tasks))
         finally:
             await self._close_models()
+            self._close_cluster()
             self.bridge.shutdown()
         self.progress.print_summary(self.result.summaries)
         return self.result
@@ -348,6 +374,10 @@ class Runner:
                 except Exception:
                     pass
 
+    def _close_cluster(self) -> None:
+        if self.cluster is not None:
+            self.cluster.close()
+
     def _count_error(self, record: dict[str, Any]) -> None:
         self.result.errors[(record.get("error") or "?").splitlines()[0][:300]] += 1
         if self.cfg.max_errors and self.result.n_errors >= self.cfg.max_errors and not self.result.aborted:
@@ -358,6 +388,8 @@ class Runner:
     async def _run_task(self, plan: TaskPlan, first, global_sem: asyncio.Semaphore) -> None:
         spec, split = plan.spec, plan.split
         limit = min(spec.concurrency, self.cfg.task_concurrency or spec.concurrency)
+        if self.cluster is not None and self.cluster.limit(spec) is not None:  # the task's share of the cluster
+            limit = max(1, min(limit, self.cluster.limit(spec)))
         pool: asyncio.Queue = asyncio.Queue()
         pool.put_nowait(first)
         created = 1
@@ -365,38 +397,59 @@ class Runner:
         self.progress.add_task(spec.name, plan.total, plan.done_before)
         writer = RecordWriter(plan.run_dir / EPISODES)
 
+        async def acquire():
+            nonlocal created
+            while True:
+                room = self.cluster is None or created == 0 or self.cluster.has_room(spec)
+                if pool.empty() and created < limit and room:
+                    created += 1
+                    try:
+                        return await self._new_handle(spec, split)
+                    except BaseException:
+                        created -= 1
+                        raise
+                handle = await pool.get()
+                if handle is not None:  # None: a cluster env was given up on; look again
+                    return handle
+
+        def finish(record: dict[str, Any], lost: bool, attempt: int) -> bool:
+            """Write the record; False when the episode runs again (its env actor or node was lost)."""
+            writer.write(record)
+            if record["status"] == S.TASK_ERROR and lost and attempt < self.cfg.lost_env_retries:
+                self.progress.log(f"{spec.name} {record['index']}: {(record['error'] or '').splitlines()[0][:200]}; "
+                                  f"running the episode again on another env actor")
+                return False
+            self.progress.update(spec.name, record)
+            if record["status"] == S.TASK_ERROR:
+                self._count_error(record)
+            return True
+
         async def episode(index: int, epoch: int) -> None:
             nonlocal created
             async with task_sem, global_sem:
-                if pool.empty() and created < limit:
-                    created += 1
+                for attempt in itertools.count():
                     try:
-                        handle = await self._new_handle(spec, split)
+                        handle = await acquire()
                     except BaseException as exc:
-                        created -= 1
                         if isinstance(exc, asyncio.CancelledError):
                             raise
-                        record = self._error_record(plan, index, epoch, exc)
-                        writer.write(record)
-                        self.progress.update(spec.name, record)
-                        self._count_error(record)
+                        if finish(self._error_record(plan, index, epoch, exc), getattr(exc, "lost", False), attempt):
+                            return
+                        continue
+                    try:
+                        record = await self._episode(plan, handle, index, epoch)
+                    except asyncio.CancelledError:  # --max-errors or Ctrl-C: the episode is not recorded
+                        handle.kill()
+                        raise
+                    if handle.broken:
+                        created -= 1
+                        handle.kill()
+                        if self.cluster is not None:
+                            pool.put_nowait(None)  # wakes an episode waiting for an env: it may start one now
+                    else:
+                        pool.put_nowait(handle)
+                    if finish(record, getattr(handle, "lost", False), attempt):
                         return
-                else:
-                    handle = await pool.get()
-                try:
-                    record = await self._episode(plan, handle, index, epoch)
-                except asyncio.CancelledError:  # --max-errors or Ctrl-C: the episode is not recorded
-                    handle.kill()
-                    raise
-                writer.write(record)
-                self.progress.update(spec.name, record)
-                if record["status"] == S.TASK_ERROR:
-                    self._count_error(record)
-                if handle.broken:
-                    created -= 1
-                    handle.kill()
-                else:
-                    pool.put_nowait(handle)
 
         tasks = [asyncio.ensure_future(episode(i, e)) for i, e in plan.todo]
         self._episodes.update(tasks)
@@ -409,7 +462,9 @@ class Runner:
             self._episodes.difference_update(tasks)
             writer.close()
             while not pool.empty():
-                await pool.get_nowait().close()
+                handle = pool.get_nowait()
+                if handle is not None:
+                    await handle.close()
         summary = write_summary(plan.run_dir, plan.hash, spec)
         if summary is not None:
             self.result.summaries[spec.name] = summary
@@ -417,7 +472,8 @@ class Runner:
     def _error_record(self, plan: TaskPlan, index: int, epoch: int, exc: BaseException) -> dict[str, Any]:
         return make_record(task=plan.spec.name, split=plan.split, index=index, epoch=epoch, status=S.TASK_ERROR,
                            reward=0.0, facts=plan.facts.get(index, {}), metrics={}, turns=0, messages=[],
-                           usage={}, timings={}, error=_error_text(exc), config_hash=plan.hash)
+                           usage={}, timings={}, error=_error_text(exc), config_hash=plan.hash,
+                           node=getattr(exc, "node", None))
 
     async def _episode(self, plan: TaskPlan, handle, index: int, epoch: int = 0) -> dict[str, Any]:
         spec, cfg = plan.spec, self.cfg
@@ -497,7 +553,7 @@ class Runner:
         return make_record(task=spec.name, split=plan.split, index=index, epoch=epoch, status=outcome.status,
                            reward=outcome.reward, facts=plan.facts.get(index, {}), metrics=outcome.metrics,
                            turns=outcome.turns, messages=outcome.messages, usage=usage, timings=timings,
-                           error=outcome.error, config_hash=plan.hash)
+                           error=outcome.error, config_hash=plan.hash, node=getattr(handle, "node", None))
 
 
 def _failed(status: str, error: str, messages: list[dict[str, str]]) -> EpisodeOutcome:

@@ -60,6 +60,9 @@ class TaskSpec:
     concurrency: int = 16  # safe number of episodes at once
     thread_safe: bool = True  # False: episodes run in worker processes
     services: tuple[str, ...] = ()  # names in harness.services
+    #: what one env holds on its node while it lives, for placement on a Ray cluster (``--ray``): Ray's own
+    #: ``CPU``/``GPU``/``memory`` and custom resources nodes advertise, e.g. {"docker": 1} (see harness.cluster)
+    resources: Mapping[str, float] = field(default_factory=dict)
     requires: tuple[str, ...] = ()  # importable Python modules the env needs
     data: tuple[str, ...] = ()  # paths under HARNESS_DATA that must exist
     agent: str = "chat"  # agent strategy name (entry-point group harness.agents)

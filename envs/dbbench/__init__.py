@@ -22,6 +22,7 @@ def register() -> TaskSpec:
         generation=Generation(max_new_tokens=128),
         concurrency=16,
         services=("mysql",),
+        resources={"mysql": 1},  # on a Ray cluster: nodes that advertise mysql (MariaDB installed)
         requires=("mysql.connector",),
         data=("agentbench/dbbench", "agentbench/prompts/dbbench.json"),
         endpoints=("HARNESS_MYSQL_URL",),  # a user's MySQL server instead of the ephemeral MariaDB

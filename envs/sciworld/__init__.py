@@ -41,6 +41,7 @@ def register() -> None:
         generation=Generation(max_new_tokens=256),
         concurrency=2,  # one JVM (about 0.5 GB) per worker process
         thread_safe=False,
+        resources={"jvm": 1, "CPU": 1},  # on a Ray cluster: a core on a node that advertises jvm (a JRE)
         requires=("scienceworld",),
         data=("sciworld/agenttuning_test_variations.json", "sciworld/prompt.json", "sciworld/agenttuning_texts.json"),
         max_turns=200,

@@ -33,6 +33,7 @@ def register() -> None:
         # several read it back (the latest order, the newest post), so episodes on shared sites never overlap
         concurrency=1,
         requires=REQUIRES,
+        resources={"browser": 1},  # on a Ray cluster: nodes that advertise browser (Chromium installed)
         data=DATA,
         agent="webarena",
         needs_judge=True,
@@ -54,6 +55,7 @@ def register() -> None:
         generation=GENERATION,
         concurrency=8,
         requires=REQUIRES,
+        resources={"browser": 1},  # on a Ray cluster: nodes that advertise browser (Chromium installed)
         data=("webarena/agenttuning_prompt.json",),
         agent="webarena",
         needs_judge=True,

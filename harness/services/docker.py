@@ -20,10 +20,11 @@ from typing import Any
 
 from ..errors import UsageError
 from . import Service
-from .process import apt_install, owner_alive, runtime_dir
+from .process import apt_install, owner_alive, pid_namespace, runtime_dir
 
 SOCKET = "/var/run/docker.sock"
 LABEL_KIND, LABEL_OWNER, LABEL_BOOT, LABEL_HOST = "harness.kind", "harness.owner", "harness.boot", "harness.host"
+LABEL_PIDNS = "harness.pidns"
 
 
 def _host() -> str:
@@ -109,7 +110,14 @@ def boot_id() -> str:
 
 def owner_labels(kind: str) -> dict[str, str]:
     """Labels of a container this process owns: removed by it at the end, by the next start once it is dead."""
-    return {LABEL_KIND: kind, LABEL_OWNER: str(os.getpid()), LABEL_BOOT: boot_id(), LABEL_HOST: socket.gethostname()}
+    return {LABEL_KIND: kind, LABEL_OWNER: str(os.getpid()), LABEL_BOOT: boot_id(), LABEL_HOST: socket.gethostname(),
+            LABEL_PIDNS: pid_namespace()}
+
+
+def _ours(labels: dict[str, str]) -> bool:
+    """Labelled on this machine, in this PID namespace (where the owner's pid can be checked)."""
+    return (labels.get(LABEL_HOST, socket.gethostname()) == socket.gethostname()
+            and labels.get(LABEL_PIDNS, pid_namespace()) == pid_namespace())
 
 
 def owner_is_dead(labels: dict[str, str] | None) -> bool:
@@ -119,12 +127,13 @@ def owner_is_dead(labels: dict[str, str] | None) -> bool:
     is never judged dead from here: its owner's pid means nothing on this machine.
     """
     labels = labels or {}
-    host = labels.get(LABEL_HOST)
-    if host is not None and host != socket.gethostname():
+    if labels.get(LABEL_HOST, socket.gethostname()) != socket.gethostname():
         return False
     boot = labels.get(LABEL_BOOT)
     if boot is not None and boot != boot_id():
         return True  # this machine restarted since: every process of that boot is gone
+    if not _ours(labels):
+        return False  # a harness in another PID namespace (another container or sandbox) owns it
     try:
         owner = int(labels.get(LABEL_OWNER, "0"))
     except ValueError:
@@ -165,4 +174,4 @@ def remove_stale(cli, kind: str) -> int:
 def remove_own(cli, kind: str) -> int:
     """Remove every container of ``kind`` this process started (run end); returns how many."""
     return sum(remove_container(cli, c["Id"]) for c in list_labelled(cli, kind, owner=os.getpid())
-               if (c.get("Labels") or {}).get(LABEL_HOST, socket.gethostname()) == socket.gethostname())
+               if _ours(c.get("Labels") or {}))

@@ -32,13 +32,22 @@ def owner_alive(pid: int) -> bool:
     return True
 
 
+def pid_namespace() -> str:
+    """This process's PID namespace (``pid:[inode]``): a pid means something only inside its own namespace, so a
+    harness in another container (or sandbox) sharing this filesystem or Docker engine is never judged from here."""
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return "unknown"
+
+
 def write_owner_record(kind: str, data: dict[str, Any]) -> Path:
     """Record ``data`` for this process; :func:`stale_owner_records` returns it once this process is dead.
 
     Written to a hidden file and renamed into place, so that another process never reads a half-written record."""
     name = f"{kind}-{os.getpid()}-{time.monotonic_ns()}.json"
     path, tmp = runtime_dir() / name, runtime_dir() / f".{name}.tmp"
-    tmp.write_text(json.dumps({"owner": os.getpid(), **data}))
+    tmp.write_text(json.dumps({"owner": os.getpid(), "pidns": pid_namespace(), **data}))
     os.replace(tmp, path)
     return path
 
@@ -55,6 +64,8 @@ def stale_owner_records(kind: str) -> list[tuple[Path, dict[str, Any]]]:
         except (OSError, ValueError):
             path.unlink(missing_ok=True)
             continue
+        if data.get("pidns", pid_namespace()) != pid_namespace():
+            continue  # another PID namespace's record: its owner's pid means nothing here
         if not owner_alive(int(data.get("owner", 0))):
             out.append((path, data))
     return out

@@ -47,11 +47,15 @@ def test_clean_up_removes_only_what_dead_owners_left():
         "mine": _labelled(cli, mine),
         "other machine": _labelled(cli, {**mine, "harness.owner": str(_dead_pid()), "harness.host": "elsewhere"}),
         "earlier boot": _labelled(cli, {**mine, "harness.owner": str(live.pid), "harness.boot": "an-earlier-boot"}),
+        # a harness in another container or sandbox sharing this engine: its pids are not ours to check
+        "other pid namespace": _labelled(cli, {**mine, "harness.owner": str(_dead_pid()),
+                                               "harness.pidns": "pid:[1]"}),
     }
     try:
         remove_stale(cli)
         left = {c.id for c in cli.containers.list(all=True, filters={"label": f"harness.kind={KIND}"})}
-        assert {name for name, c in made.items() if c.id in left} == {"live", "mine", "other machine"}
+        assert {name for name, c in made.items() if c.id in left} == {"live", "mine", "other machine",
+                                                                       "other pid namespace"}
     finally:
         live.kill()
         live.wait()

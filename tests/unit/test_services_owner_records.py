@@ -26,6 +26,13 @@ def test_records_appear_whole_and_only_dead_owners_are_stale(isolated_runtime):
     assert [data["x"] for _, data in stale_owner_records("probe")] == [2]
 
 
+def test_records_of_another_pid_namespace_are_never_judged(isolated_runtime):
+    isolated_runtime.mkdir(parents=True, exist_ok=True)
+    other = isolated_runtime / f"probe-{_dead_pid()}-2.json"
+    other.write_text(json.dumps({"owner": _dead_pid(), "pidns": "pid:[1]", "x": 3}))
+    assert stale_owner_records("probe") == [] and other.exists()
+
+
 def test_a_record_that_vanishes_while_being_read_is_skipped(isolated_runtime, monkeypatch):
     rec = write_owner_record("probe", {"x": 1})
     real = Path.read_text
