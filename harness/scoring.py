@@ -70,7 +70,7 @@ class TaskScore:
 
 def _aggregate_of(spec: TaskSpec | None):
     """The task's aggregate, or None for a plain mean of rewards (the fast bootstrap path)."""
-    if spec is None or spec.aggregate is mean_reward_percent:
+    if spec is None or spec.aggregate is mean_reward_percent or spec.mean_score:
         return None
     return spec.aggregate
 

@@ -48,6 +48,9 @@ class TaskSpec:
     scale: float = 100.0  # a reward of 1.0 is worth this many score units (percent: 100; MT-Bench's 1-10: 10)
     decimals: int = 1  # digits shown in tables (the paper prints WebArena and MT-Bench with 2)
     group_by: str | None = None  # the episode fact whose group means the metric averages (stratified bootstrap)
+    #: the main metric is ``scale`` x the mean episode reward (the aggregate only adds breakdowns), so intervals take
+    #: the vectorized bootstrap instead of calling the aggregate once per resample
+    mean_score: bool = False
     success_threshold: float = 1.0  # reward at which an episode counts as a success (pass@k, pass^k)
     export_min_reward: float = 1.0  # trajectories kept by `harness export` (AgentInstruct's rule; Mind2Web 2/3)
     #: splits whose scores never enter the paper's table or a category overall (fixtures, stand-ins); such runs are

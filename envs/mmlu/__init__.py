@@ -32,6 +32,7 @@ def register() -> TaskSpec:
     return register_task(TaskSpec(
         name="mmlu", category="general", env="envs.mmlu.env:MMLUEnv",
         splits={"test": 14042, "dev": 285}, default_split="test", metric="accuracy", unit="%", aggregate=aggregate,
+        mean_score=True,
         description="MMLU, 5-shot chat turns; the option with the highest log-probability (generation as a fallback)",
         generation=Generation(max_new_tokens=32), agent="mmlu", data=("general/mmlu/test", "general/mmlu/dev"),
         max_turns=1,

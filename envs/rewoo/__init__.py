@@ -33,6 +33,7 @@ def register() -> TaskSpec:
         description="ReWOO Planner-Worker-Solver, 5 of 7 datasets (hotpot_qa, trivia_qa absent), local tools "
                     "(closed wiki, calculator, SOTU search, LLM worker), LLM judge, micro average",
         aggregate=aggregate,
+        mean_score=True,
         generation=Generation(max_new_tokens=256, temperature=0.0),
         concurrency=8,
         requires=("rank_bm25", "sympy"),

@@ -489,3 +489,16 @@ class SlowStartEnv(_TextEnv):
 
         time.sleep(3600)
         return []
+
+
+@pytest.mark.parametrize("task", ["alfworld", "gsm8k", "mmlu", "rewoo"])
+def test_tasks_declaring_a_mean_score_aggregate_to_the_mean_reward(task):
+    """``mean_score=True`` sends intervals down the vectorized path: only right if the aggregate is that mean."""
+    from harness import get_task
+
+    spec = get_task(task)
+    rng = np.random.default_rng(1)
+    recs = [{"task": task, "split": "test", "index": i, "status": "completed", "reward": float(rng.random() < 0.4),
+             "facts": {"subject": "s", "category": "c", "dataset": "d"}, "metrics": {}} for i in range(50)]
+    assert spec.mean_score
+    assert spec.aggregate(recs)[0] == pytest.approx(spec.scale * np.mean([r["reward"] for r in recs]))
