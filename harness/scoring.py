@@ -78,7 +78,8 @@ def _aggregate_of(spec: TaskSpec | None):
 def aggregate(task: str, records: Sequence[Mapping[str, Any]], spec: TaskSpec | None = None) -> tuple[float, dict[str, Any]]:
     """The task's main metric in the paper's units over scored records, and its other aggregates."""
     scale = spec.scale if spec is not None else 100.0
-    agg = _aggregate_of(spec)
+    # mean_score only lets the bootstrap skip the aggregate; the point estimate keeps the task's own metrics
+    agg = None if spec is None or spec.aggregate is mean_reward_percent else spec.aggregate
     if not records:
         return 0.0, {}
     if agg is None:

@@ -161,12 +161,14 @@ class Pool:
 
 
 _pools: dict[tuple[str, str, int, Limits], Pool] = {}
+_users: dict[tuple[str, str, int, Limits], int] = {}
 _lock = threading.Lock()
 _cleaned: set[str] = set()
 
 
 def get_pool(host: str, image: str, size: int, limits: Limits) -> Pool:
-    """The process-wide pool for (engine, image, size, limits); the first call also removes stale containers."""
+    """The process-wide pool for (engine, image, size, limits); the first call also removes stale containers.
+    Each call counts one user of the pool until :func:`release_pool`; the last release closes it."""
     key = (host, image, size, limits)
     with _lock:
         if key not in _pools:
@@ -175,13 +177,28 @@ def get_pool(host: str, image: str, size: int, limits: Limits) -> Pool:
                 remove_stale(cli)
                 _cleaned.add(host)
             _pools[key] = Pool(cli, image, size, limits)
+        _users[key] = _users.get(key, 0) + 1
         return _pools[key]
+
+
+def release_pool(pool: Pool) -> None:
+    """One user is done with ``pool``; the last one closes it, so that no warm container outlives its envs."""
+    with _lock:
+        key = next((k for k, p in _pools.items() if p is pool), None)
+        if key is None:
+            return
+        _users[key] -= 1
+        if _users[key] > 0:
+            return
+        del _pools[key], _users[key]
+    pool.close()
 
 
 def close_pools() -> None:
     with _lock:
         pools = list(_pools.values())
         _pools.clear()
+        _users.clear()
     for p in pools:
         p.close()
     for host in list(_cleaned):

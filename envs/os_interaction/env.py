@@ -50,6 +50,7 @@ class OSEnv(TextEnv):
         self.container = None
         self.shell: Shell | None = None
         self.metrics: dict[str, Any] = {}
+        self._pools: dict[str, containers.Pool] = {}  # by image, each held until close()
         self._pool: containers.Pool | None = None
 
     def _load(self, split: str) -> list[Record]:
@@ -65,8 +66,10 @@ class OSEnv(TextEnv):
 
     def _reset(self, record: Record) -> list[dict[str, str]]:
         t0 = time.monotonic()
-        pool = containers.get_pool(self.host, self._image_for(record), self.pool_size, self.limits)
-        self._pool = pool
+        image = self._image_for(record)
+        if image not in self._pools:
+            self._pools[image] = containers.get_pool(self.host, image, self.pool_size, self.limits)
+        pool = self._pool = self._pools[image]
         # as upstream: the login shell opens with the container, before init (so it has not read an init's ~/.bashrc);
         # a warm pair from the pool has both ready
         self.container, self.shell = pool.take()
@@ -123,6 +126,9 @@ class OSEnv(TextEnv):
 
     def close(self) -> None:
         super().close()
+        pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:  # the last env of a pool closes it: no warm container outlives its envs
+            containers.release_pool(pool)
 
     # -- gold -----------------------------------------------------------------------------------------------------
     def oracle_actions(self, index: int) -> Iterator[str]:
