@@ -4,7 +4,10 @@ Upstream indexes and queries with pyserini 0.17.0 (Anserini 0.14.3 on Lucene 8),
 Unicode word segmentation (Lucene's StandardTokenizer, UAX #29), removal of a trailing possessive ``'s``, lower-casing
 (one code point at a time), removal of 33 English stop words, Porter stemming. Here:
 
-- word segmentation is the ``regex`` module's UAX #29 word boundaries; a segment is kept when it holds a letter, a
+- word segmentation follows UAX #29: pure-ASCII stretches of text go through a plain regular expression that applies
+  the rules that can meet ASCII characters (letters and digits join, and so do ``_``, a letter ``:``/``.``/``'``
+  letter, a digit ``,``/``;``/``.``/``'`` digit), the rest through the ``regex`` module's UAX #29 word boundaries
+  (the two agree on ASCII text: tests/unit checks it); a segment is kept when it holds a letter, a
   digit, an ideograph, kana, a Southeast-Asian letter, or one of the symbols Lucene's tokenizer emits as emoji tokens
   (``LUCENE_SYMBOLS``: measured by indexing every assigned code point with Anserini 0.14.3 and reading the term
   vectors back); segments longer than 255 characters are cut into pieces of 255, as Lucene does;
@@ -17,6 +20,8 @@ README record the measurement).
 from __future__ import annotations
 
 from functools import lru_cache
+
+import re
 
 import regex
 from nltk.stem.porter import PorterStemmer
@@ -53,15 +58,54 @@ _APOSTROPHES = ("'", "\u2019", "\uff07")
 _STEMMER = PorterStemmer(mode=PorterStemmer.MARTIN_EXTENSIONS)
 
 
-def tokenize(text: str) -> list[str]:
-    """Word segments that Lucene's StandardTokenizer emits, in order (original case)."""
-    out = []
+_ASCII_WORD = re.compile(r"[A-Za-z0-9_]+(?:(?:(?<=[A-Za-z])[:.'](?=[A-Za-z])|(?<=[0-9])[,;.'](?=[0-9]))[A-Za-z0-9_]+)*")
+_NON_ASCII_CHUNK = re.compile(r"(?<!\S)(\S*[^\x00-\x7f]\S*)")
+
+
+def _cut(seg: str, out: list[str]) -> None:
+    if len(seg) > MAX_TOKEN_LENGTH:
+        out.extend(seg[i:i + MAX_TOKEN_LENGTH] for i in range(0, len(seg), MAX_TOKEN_LENGTH))
+    else:
+        out.append(seg)
+
+
+def _tokenize_unicode(text: str, out: list[str]) -> None:
     for seg in _BOUNDARY.split(text):
         if seg and _TOKEN_CHAR.search(seg):
-            if len(seg) > MAX_TOKEN_LENGTH:
-                out.extend(seg[i:i + MAX_TOKEN_LENGTH] for i in range(0, len(seg), MAX_TOKEN_LENGTH))
-            else:
-                out.append(seg)
+            _cut(seg, out)
+
+
+def _tokenize_ascii(text: str, out: list[str]) -> None:
+    segs = _ASCII_WORD.findall(text)
+    if "_" in text:
+        segs = [s for s in segs if s.strip("_")]  # a run of underscores alone is no token
+    if segs and max(map(len, segs)) > MAX_TOKEN_LENGTH:
+        for seg in segs:
+            _cut(seg, out)
+    else:
+        out.extend(segs)
+
+
+def tokenize(text: str) -> list[str]:
+    """Word segments that Lucene's StandardTokenizer emits, in order (original case)."""
+    out: list[str] = []
+    if text.isascii():
+        _tokenize_ascii(text, out)
+        return out
+    # word boundaries always fall around white space: the white-space delimited chunks that hold a non-ASCII
+    # character take the Unicode path, the ASCII stretches between them the fast one
+    for i, part in enumerate(_NON_ASCII_CHUNK.split(text)):
+        if i % 2:
+            _tokenize_unicode(part, out)
+        elif part:
+            _tokenize_ascii(part, out)
+    return out
+
+
+def tokenize_reference(text: str) -> list[str]:
+    """The same segmentation through the ``regex`` module alone (slow; the yardstick for ``tokenize``)."""
+    out: list[str] = []
+    _tokenize_unicode(text, out)
     return out
 
 
@@ -87,11 +131,19 @@ def normalize(token: str) -> str | None:
     return stem(token)
 
 
+_TERMS: dict[str, str | None] = {}
+
+
 def analyze(text: str) -> list[str]:
     """The terms Lucene's index holds for ``text``, in order (with repeats)."""
     out = []
+    known = _TERMS
     for token in tokenize(text):
-        term = normalize(token)
+        term = known.get(token, "")
+        if term == "":
+            term = normalize(token)
+            if len(known) < 4_000_000:
+                known[token] = term
         if term is not None:
             out.append(term)
     return out
