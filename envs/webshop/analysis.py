@@ -131,19 +131,18 @@ def normalize(token: str) -> str | None:
     return stem(token)
 
 
-_TERMS: dict[str, str | None] = {}
+_TERMS: dict[str, str] = {}  # token -> term ("" when the token is dropped)
 
 
 def analyze(text: str) -> list[str]:
     """The terms Lucene's index holds for ``text``, in order (with repeats)."""
-    out = []
-    known = _TERMS
-    for token in tokenize(text):
-        term = known.get(token, "")
-        if term == "":
-            term = normalize(token)
-            if len(known) < 4_000_000:
-                known[token] = term
-        if term is not None:
-            out.append(term)
-    return out
+    tokens = tokenize(text)
+    terms = list(map(_TERMS.get, tokens))
+    if None in terms:
+        for k, token in enumerate(tokens):
+            if terms[k] is None:
+                term = normalize(token) or ""
+                if len(_TERMS) < 4_000_000:
+                    _TERMS[token] = term
+                terms[k] = term
+    return [t for t in terms if t]

@@ -85,8 +85,8 @@ class IndexWriter:
     def add(self, text: str) -> None:
         terms = analyze(text)
         ids = self.term_ids
-        counts = Counter(ids.setdefault(t, len(ids)) for t in terms)
-        self.post_terms.extend(counts.keys())
+        counts = Counter(terms)
+        self.post_terms.extend([ids.setdefault(t, len(ids)) for t in counts])
         self.post_tfs.extend(counts.values())
         self.doc_ptr.append(len(self.post_terms))
         self.lengths.append(len(terms))

@@ -16,6 +16,7 @@ import ast
 import json
 import random
 import re
+from html import unescape
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,8 +96,97 @@ class Page:
     has_search_bar: bool = False
 
 
+_MARKUP = re.compile(r"<!--.*?-->|<![A-Za-z][^>]*>|<(script|style)\b[^>]*>.*?</\1\s*>|</?[A-Za-z][^>]*>",
+                     re.S | re.I)
+_TAG = re.compile(r"</?([A-Za-z][^\s/>]*)(.*?)(/?)>$", re.S)
+_ATTR = re.compile(r"""([^\s=/>]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
+_ASCII_SPACE = str.maketrans("", "", " \n\t\f\r")
+
+
+class Clickable(dict):
+    """A clickable element: its attributes (``class`` as a list, as BeautifulSoup gives it) and its text."""
+
+    text = ""
+
+
 def parse_page(html: str, url: str) -> Page:
-    """The text observation and the clickables of a page, as upstream's text env derives them from the HTML."""
+    """The text observation and the clickables of a page, as upstream's text env derives them from the HTML with
+    BeautifulSoup's ``html.parser`` tree: the strings whose parent is not ``style/script/head/title/meta`` or the
+    document (comments and the doctype excluded), a white-space-only string counted as ``"\\n"`` when it holds a
+    newline (dropped) and as ``" "`` otherwise (an empty part); buttons (class ``btn``) then product links (class
+    ``product-link``) by their text, lower-cased, then radio inputs by value. A single pass over the markup (the pages
+    are upstream's templates with escaped data); tests/unit checks it against BeautifulSoup on rendered pages."""
+    stack: list[tuple[str, Clickable | None]] = []
+    texts: list[str] = []
+    buttons: list[Clickable] = []
+    links: list[Clickable] = []
+    radios: list[Clickable] = []
+    has_search_bar = False
+    pos = 0
+
+    def data(raw: str) -> None:
+        if not raw:
+            return
+        text = unescape(raw)
+        if not text.translate(_ASCII_SPACE) and not any(name in ("pre", "textarea") for name, _ in stack):
+            text = "\n" if "\n" in text else " "
+        for _, open_tag in stack:
+            if open_tag is not None:
+                open_tag.text += text
+        parent = stack[-1][0] if stack else "[document]"
+        if parent not in _HIDDEN and text != "\n":
+            texts.append(text.strip())
+
+    for m in _MARKUP.finditer(html):
+        data(html[pos:m.start()])
+        pos = m.end()
+        token = m.group(0)
+        if token.startswith("<!"):
+            continue
+        if m.group(1):  # a script or style element: its text is never visible
+            continue
+        tag = _TAG.match(token)
+        if tag is None:
+            continue
+        name = tag.group(1).lower()
+        if token.startswith("</"):
+            for k in range(len(stack) - 1, -1, -1):
+                if stack[k][0] == name:
+                    del stack[k:]
+                    break
+            continue
+        attrs = Clickable()
+        for a in _ATTR.finditer(tag.group(2)):
+            value = next((v for v in a.groups()[1:] if v is not None), "")
+            attrs[a.group(1).lower()] = unescape(value)
+        if "class" in attrs:
+            attrs["class"] = attrs["class"].split()
+        if attrs.get("id") == "search_input":
+            has_search_bar = True
+        classes = attrs.get("class") or []
+        tracked = None
+        if "btn" in classes:
+            buttons.append(attrs)
+            tracked = attrs
+        elif "product-link" in classes:
+            links.append(attrs)
+            tracked = attrs
+        if name == "input" and attrs.get("type") == "radio":
+            radios.append(attrs)
+        if name not in _VOID and not tag.group(3):
+            stack.append((name, tracked))
+    data(html[pos:])
+    clickables: dict[str, Any] = {}
+    for c in buttons + links:
+        clickables[c.text.lower()] = c
+    for c in radios:
+        clickables[f"{c.get('value')}"] = c
+    return Page(html, url, " [SEP] ".join(texts), clickables, has_search_bar)
+
+
+def parse_page_bs4(html: str, url: str) -> Page:
+    """The same with BeautifulSoup, as upstream does it (slow; the yardstick for ``parse_page``)."""
     from bs4 import BeautifulSoup, Comment
 
     soup = BeautifulSoup(html, "html.parser")

@@ -117,3 +117,34 @@ def test_gymnasium_checker_passes(env):
     from gymnasium.utils.env_checker import check_env
 
     check_env(env, skip_render_check=True)
+
+
+def test_page_parser_agrees_with_beautifulsoup_on_awkward_data(env):
+    """The single-pass page parser against BeautifulSoup (what upstream uses) on pages with markup characters,
+    entities, white-space-only and multi-line values, empty bullet points and repeated option values."""
+    from envs.webshop.site import parse_page, parse_page_bs4
+
+    site = env.site
+    awkward = ["<b>bold</b> & co", "  ", "\n\n", "\t x \n y ", "a &amp; b", "'quoted' \"double\"", "", "x\u00a0y",
+               "-->", "<!-- c -->", "é ❤ ½", "a\r\nb"]
+    product = {"asin": "B000000001", "name": awkward[0], "Title": awkward[0], "Description": awkward[3],
+               "BulletPoints": awkward[1:6] + [""], "Price": "$1.0", "Rating": "N.A.", "Reviews": [],
+               "MainImage": "", "option_to_image": {}, "Attributes": awkward[:3],
+               "options": {"color": awkward[:4] + ["red", "red"], "size <x>": awkward[4:9]},
+               "category": awkward[8], "query": awkward[9], "product_category": awkward[10]}
+    pages = [site.render("item_page.html", session_id="1", product_info=product, keywords=["a"], page=1,
+                         asin=product["asin"], options={"color": "red"}, instruction_text=t, show_attrs=True)
+             for t in awkward]
+    pages += [site.render(name, session_id="1", product_info=product, keywords=["a"], page=1, asin="B000000001",
+                          options={}, instruction_text=awkward[2]) for name in site.sub_pages.values()]
+    pages += [site.render("results_page.html", session_id="1", products=[product] * 3, keywords=["a"], page=p,
+                          total=3, instruction_text=awkward[5]) for p in (1, 2)]
+    pages += [site.render("search_page.html", session_id="1", instruction_text=t) for t in awkward]
+    for html in pages:
+        ours, ref = parse_page(html, ""), parse_page_bs4(html, "")
+        assert ours.text == ref.text
+        assert list(ours.clickables) == list(ref.clickables)
+        assert ours.has_search_bar == ref.has_search_bar
+        for key, tag in ours.clickables.items():
+            assert tag.get("class") == ref.clickables[key].get("class")
+            assert tag.get("name") == ref.clickables[key].get("name")
