@@ -1,6 +1,8 @@
 """``harness``: eval, score, leaderboard, envs, setup, data status|pull, train, export.
 
-Bad input exits with status 2 and one line saying what is wrong and how to mend it; nothing is written then.
+Exit statuses: 0 done; 2 bad input or a failed preflight (one line saying what is wrong and how to mend it; nothing
+is written then); 3 a run that recorded errors (infrastructure failures, never scored: the same command retries
+them) or stopped at --max-errors; 130 interrupted.
 """
 from __future__ import annotations
 
@@ -59,7 +61,7 @@ def _load_plugins(args: argparse.Namespace) -> None:
 # --- eval --------------------------------------------------------------------------------------------------------
 def cmd_eval(args: argparse.Namespace) -> int:
     from .registry import resolve_tasks
-    from .runner import RunConfig, run
+    from .runner import RunConfig, run_result
 
     if args.limit is not None and args.limit < 0:
         raise UsageError("--limit must be a non-negative number of episodes")
@@ -71,15 +73,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
                     judge=args.judge, turn_timeout=args.turn_timeout, episode_timeout=args.episode_timeout,
                     agent_options=_parse_kv(args.agent_option, "--agent-option"),
                     generation={"max_new_tokens": args.max_new_tokens, "temperature": args.temperature},
-                    retry_errors=args.retry_errors, progress=not args.no_progress)
-    summaries = run(cfg)
+                    epochs=args.epochs, max_errors=args.max_errors, progress=not args.no_progress)
+    result = run_result(cfg)
     if args.json:
-        print(json.dumps(summaries, indent=2))
+        print(json.dumps(result.summaries, indent=2))
+    if result.aborted or result.n_errors:
+        top = result.most_frequent_error()
+        what = (f"stopped after {result.n_errors} errored episodes (--max-errors {cfg.max_errors})" if result.aborted
+                else f"{result.n_errors} episode(s) ended with an error")
+        err_console.print(f"harness: {what}; errors are never scored and the same command retries them. Most "
+                          f"frequent ({top[1]}x): {top[0]}", highlight=False, soft_wrap=True, markup=False)
+        return 3
     return 0
 
 
 # --- score / leaderboard -----------------------------------------------------------------------------------------
-def _collect(path: Path):
+def _collect(path: Path, only_config: str | None = None):
     from .scoring import model_dirs, score_model_dir
 
     if not path.exists():
@@ -88,32 +97,59 @@ def _collect(path: Path):
     if not dirs:
         raise UsageError(f"no episode records under {path}: give a results folder or a model folder inside it")
     root = path.parent if dirs == [path] else path
-    return [score_model_dir(d) for d in dirs], root
-
-
-def _print_overall(runs) -> None:
-    table = Table(title="Normalized overall (mean of score / W_t); * partial")
-    for col in ("model", "tasks", "held-in", "held-out", "general"):
-        table.add_column(col, justify="left" if col in ("model", "tasks") else "right")
-    for r in runs:
-        cells = [("–" if r.overall[c] is None else f"{r.overall[c]:.2f}" + ("*" if c in r.partial else ""))
-                 for c in ("held_in", "held_out", "general")]
-        table.add_row(r.model, ", ".join(f"{t} {s:.2f}" for t, s in r.tasks.items()), *cells)
-    console.print(table)
+    runs = [row for d in dirs for row in score_model_dir(d, only_config)]
+    if only_config and not runs:
+        raise UsageError(f"no records of configuration {only_config} under {path}: see the config_hash of its "
+                         f"records or configs.json")
+    return runs, root
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from .leaderboard import render_terminal, write_all
+    from .leaderboard import render_details, render_terminal, write_all
 
-    runs, root = _collect(Path(args.dir))
+    runs, root = _collect(Path(args.dir), args.config)
     if args.json:
         objs = [r.to_json() for r in runs]
         print(json.dumps(objs[0] if len(objs) == 1 else objs, indent=2))
         return 0
     render_terminal(runs, console)
-    _print_overall(runs)
+    render_details(runs, console)
     for p in write_all(runs, root):
         err_console.print(f"wrote {p}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import compare
+    from .records import config_records
+    from .registry import tasks as registered
+    from .scoring import EPISODES, model_dirs
+
+    sides = []
+    for folder in (args.a, args.b):
+        runs, _ = _collect(Path(folder))
+        dirs = model_dirs(Path(folder))
+        if len(dirs) != 1:
+            raise UsageError(f"{folder} holds several runs ({', '.join(d.name for d in dirs)}): give one run folder")
+        row, base = runs[0], dirs[0]
+        records = {t: config_records(base / t / EPISODES, s.config_hash) for t, s in row.tasks.items()}
+        sides.append((row, records))
+    (ra, reca), (rb, recb) = sides
+    task_diffs, cat_diffs = compare(ra, rb, reca, recb, registered())
+    if not task_diffs:
+        raise UsageError(f"{args.a} and {args.b} share no scored episodes of any task: compare runs of the same tasks")
+    if args.json:
+        print(json.dumps({"a": ra.label, "b": rb.label, "tasks": [d.to_json() for d in task_diffs],
+                          "categories": [d.to_json() for d in cat_diffs]}, indent=2))
+        return 0
+    table = Table(title=f"A = {ra.label}, B = {rb.label}: A - B over paired episodes, 95 % paired-bootstrap interval")
+    for col in ("task / category", "A", "B", "A - B", "95 % interval", "paired n", "significant"):
+        table.add_column(col, justify="left" if col.startswith("task") else "right")
+    for d in task_diffs + cat_diffs:
+        ci = "–" if d.ci is None else f"[{d.ci[0]:+.2f}, {d.ci[1]:+.2f}]"
+        table.add_row(d.name, f"{d.a:.2f}", f"{d.b:.2f}", f"{d.diff:+.2f}", ci, str(d.n),
+                      "yes" if d.significant else "no")
+    console.print(table)
     return 0
 
 
@@ -196,7 +232,8 @@ def cmd_data(args: argparse.Namespace) -> int:
         for col in ("task", "paths", "present", "splits"):
             table.add_column(col)
         for r in rows:
-            table.add_row(r["task"], "\n".join(r["paths"]) or "–", "yes" if r["present"] else "missing",
+            table.add_row(r["task"], "\n".join(r["paths"]) or "–",
+                          "yes" if r["present"] else "\n".join(["missing", *r.get("get", [])]),
                           ", ".join(f"{k} {v}" for k, v in r["splits"].items()))
         console.print(table)
         return 0
@@ -231,15 +268,26 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--agent-option", action="append", metavar="K=V", help="option of the agent strategy")
     e.add_argument("--max-new-tokens", type=int, help="override the tasks' max_new_tokens")
     e.add_argument("--temperature", type=float, help="override the tasks' temperature")
-    e.add_argument("--retry-errors", action="store_true", help="run again episodes recorded with task_error")
+    e.add_argument("--epochs", type=int, default=1,
+                   help="runs of each episode (with --temperature: mean, pass@k and pass^k per task)")
+    e.add_argument("--max-errors", type=int, default=10,
+                   help="stop (exit 3) once this many episodes errored (default 10; 0: never stop early)")
+    e.add_argument("--retry-errors", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for scripts
     e.add_argument("--no-progress", action="store_true", help="no live display")
     e.add_argument("--json", action="store_true", help="print the task summaries as JSON at the end")
     e.set_defaults(func=cmd_eval)
 
-    s = sub.add_parser("score", help="score a results folder")
+    s = sub.add_parser("score", help="score a results folder (each configuration apart)")
     s.add_argument("dir")
+    s.add_argument("--config", help="score only this configuration hash")
     s.add_argument("--json", action="store_true")
     s.set_defaults(func=cmd_score)
+
+    c = sub.add_parser("compare", help="paired per-episode differences of two runs of the same tasks")
+    c.add_argument("a", help="run folder A (results/<model>)")
+    c.add_argument("b", help="run folder B")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_compare)
 
     lb = sub.add_parser("leaderboard", help="paper rows beside your runs (terminal, md, csv, html)")
     lb.add_argument("dir", nargs="?", default="results")

@@ -22,7 +22,8 @@ def register() -> TaskSpec:
         concurrency=16,
         services=("mysql",),
         requires=("mysql.connector",),
-        data=("agentbench/dbbench/standard.jsonl", "agentbench/prompts/dbbench.json"),
+        data=("agentbench/dbbench", "agentbench/prompts/dbbench.json"),
+        endpoints=("HARNESS_MYSQL_URL",),  # a user's MySQL server instead of the ephemeral MariaDB
         max_turns=15,  # SQL statements; the reply after the 15th is read for the final answer
         setup="envs.dbbench.setup:install",
     ))

@@ -77,6 +77,7 @@ class DBBenchEnv(TextEnv):
         start = time.perf_counter()
         self.setup_error = self._database().create(record)
         self.setup_seconds = time.perf_counter() - start
+        self.timings["db_setup_s"] = round(self.setup_seconds, 4)
         problem = self._problem.format(description=record["description"], add_description=record["add_description"])
         return [dict(m) for m in self._opening] + [{"role": "user", "content": problem}]
 
@@ -106,7 +107,7 @@ class DBBenchEnv(TextEnv):
         else:
             correct = select_correct(answer, record["label"])
         metrics = {"type": typ, "category": category(typ), "answer": answer, "rounds": self.rounds,
-                   "statements": self.executed, "db_setup_seconds": round(self.setup_seconds, 4)}
+                   "statements": self.executed}
         if self.setup_error:
             metrics["setup_error"] = self.setup_error
         return StepResult(done=True, reward=1.0 if correct else 0.0, status=st, metrics=metrics)

@@ -37,9 +37,10 @@ class HumanEvalEnv(TextEnv):
             self._sandbox = Sandbox(self._image, self._limits)
         result = self._sandbox.run(problems.build_program(record, action))
         metrics = {"task_id": record["task_id"], "sample": record["sample"], "passed": result.passed,
-                   "outcome": result.outcome, "exit_code": result.exit_code, "seconds": round(result.seconds, 3)}
+                   "outcome": result.outcome, "exit_code": result.exit_code}
         if not result.passed:
             metrics["output"] = result.output[-1000:]
+        self.timings["run_s"] = round(result.seconds, 3)
         return StepResult(done=True, reward=1.0 if result.passed else 0.0, status=S.COMPLETED, metrics=metrics)
 
     def oracle_actions(self, index: int) -> list[str]:

@@ -28,5 +28,6 @@ def register() -> None:
         requires=("SPARQLWrapper",),
         data=("agentbench/knowledgegraph", "agentbench/prompts/knowledgegraph.json"),
         max_turns=15,
+        endpoints=("HARNESS_SPARQL_URL",),  # a user's Freebase endpoint: another server may give other answers
         setup="envs.knowledgegraph.setup:install",
     ))

@@ -67,12 +67,12 @@ class OSEnv(TextEnv):
         # as upstream: the login shell opens with the container, before init (so it has not read an init's ~/.bashrc)
         self.shell = Shell(self.container.client.api, self.container.id, timeout=self.command_timeout)
         init_codes = [run_script(self.container, s, timeout=self.command_timeout).exit_code for s in record.init]
-        self.metrics["ready_s"] = round(time.monotonic() - t0, 4)  # container up, init done, shell open
+        self.timings["ready_s"] = round(time.monotonic() - t0, 4)  # container up, init done, shell open
         if record.start is not None:
             self.shell.run(record.start[1])
         if any(init_codes):
             self.metrics["init_exit_codes"] = init_codes
-        self.metrics["reset_s"] = round(time.monotonic() - t0, 4)
+        self.timings["reset_s"] = round(time.monotonic() - t0, 4)
         return self.prompts.opening(record.description)
 
     def _finish(self, answer: str | None, status: str) -> StepResult:

@@ -24,7 +24,7 @@ def _measure(pool_size: int, episodes: int = EPISODES, gap: float = 1.0) -> list
         ready = []
         for _ in range(episodes):
             env.reset(options={"index": 0})
-            ready.append(env.metrics["ready_s"])
+            ready.append(env.timings["ready_s"])
             env.step("Act: answer(hello)")
             time.sleep(gap)  # a model turn's worth of time, during which the pool refills
         return ready
