@@ -148,3 +148,38 @@ def test_page_parser_agrees_with_beautifulsoup_on_awkward_data(env):
         for key, tag in ours.clickables.items():
             assert tag.get("class") == ref.clickables[key].get("class")
             assert tag.get("name") == ref.clickables[key].get("name")
+
+
+def test_prompt_file_holds_upstreams_texts():
+    """The shared prompt file (benchmark data) against the texts of upstream's ``__init__.py``, read with ``ast``."""
+    import ast
+
+    from harness import load_prompts
+    from harness.data import data_dir
+    from tests.conftest import need_data
+    from envs.webshop.site import UPSTREAM
+
+    source = need_data(*UPSTREAM.split("/"), "__init__.py")
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    prompt = next(ast.literal_eval(n.value) for n in tree.body
+                  if isinstance(n, ast.AnnAssign) and getattr(n.target, "id", "") == "prompt")
+    predict = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "predict")
+    injected, templates = [], []
+    for node in ast.walk(predict):
+        if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "inject":
+            arg = node.args[0]
+            if all(isinstance(v, ast.Constant) for v in arg.values):
+                injected.append(ast.literal_eval(arg))
+            elif isinstance(arg.values[0], ast.Constant) and arg.values[0].value == "user":
+                content = arg.values[1]
+                if isinstance(content, ast.Name):
+                    injected.append({"role": "user", "content": prompt})
+                else:
+                    parts = content.values if isinstance(content, ast.JoinedStr) else \
+                        [v for s in (content.left, content.right) for v in s.values]
+                    templates.append("".join(p.value if isinstance(p, ast.Constant) else "{%s}" % p.value.id
+                                             for p in parts))
+    ours = load_prompts("webshop", root=data_dir())
+    assert ours["conversation"] == injected
+    assert templates == [ours["templates"]["observation"]]
+    assert ours["constants"]["max_rounds"] == 10
