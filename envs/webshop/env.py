@@ -32,8 +32,8 @@ FULL = ("webshop/items_shuffle.json", "webshop/items_ins_v2.json", "webshop/item
 SMALL = ("webshop/items_shuffle_1000.reconstructed.json", "webshop/items_ins_v2_1000.json")
 #: split -> (goal kind, first session, end session)
 SPLITS = {"std": ("human", 0, 200), "dev": ("human", 200, 280), "small": ("synthetic", 0, 200)}
-FULL_SOURCE = ("WebShop's full data (the files its setup.sh downloads with `-d all`: items_shuffle.json, about "
-               "5.2 GB, and items_ins_v2.json; items_human_ins.json in both settings)")
+FULL_SOURCE = ("WebShop's setup.sh downloads items_shuffle.json, about 5.2 GB, and items_ins_v2.json with `-d all`, "
+               "items_human_ins.json in either setting")
 
 _SITES: dict[str, SiteDefinition] = {}
 _SITES_LOCK = threading.Lock()
