@@ -67,6 +67,9 @@ class TaskSpec:
     env_kwargs: Mapping[str, Any] = field(default_factory=dict)
     max_turns: int | None = None  # informational; the env enforces its own round limit
     substitute: bool = False  # True when this task is not the paper's setting (category shown partial)
+    #: the same seed and actions need not give the same observations (a live browser: Chromium numbers accessibility
+    #: nodes as it creates them); Gymnasium's env checker then skips its determinism checks
+    nondeterministic: bool = False
     setup: str | None = None  # "module:function", idempotent: installs/builds what the env needs (harness setup)
 
     @property

@@ -1,7 +1,6 @@
 """Shared test helpers. Real task data is read from HARNESS_DATA; tests that need it skip with the reason when absent."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest

@@ -3,7 +3,6 @@ import json
 import threading
 import time
 
-import pytest
 
 from harness import Backend, Completion, register_backend, resolve_tasks
 from harness.records import RECORD_KEYS, read_records
