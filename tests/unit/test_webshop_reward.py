@@ -7,6 +7,7 @@ import pytest
 
 from envs.webshop.fuzzy import token_set_ratio
 from envs.webshop.reward import get_reward, normalize_color
+from harness.data import data_dir
 from tests.unit.webshop_support import colors, fixture, small_catalogue
 
 GOAL_FIELDS = ("asin", "category", "query", "name", "product_category", "instruction_text", "attributes",
@@ -45,13 +46,14 @@ def test_the_table_exercises_every_branch(table):
 
 def test_goal_lists_are_upstreams(table):
     cat = small_catalogue()
-    synthetic = cat.goals("synthetic")
-    assert len(synthetic) == 6910  # what upstream's SimServer prints for the 1,000-product files
+    lists = {"synthetic": cat.goals("synthetic"),
+             "human": cat.goals("human", data_dir() / "webshop" / "items_human_ins_1000_subset.json")}
+    assert len(lists["synthetic"]) == 6910  # what upstream's SimServer prints for the 1,000-product files
+    assert len(lists["human"]) == 13
     for key, goal in table["goals"].items():
         kind, index = key.split(":")
-        if kind == "synthetic":
-            ours = synthetic[int(index)]
-            assert {k: ours[k] for k in GOAL_FIELDS} == goal, key
+        ours = lists[kind][int(index)]
+        assert {k: ours[k] for k in GOAL_FIELDS} == goal, key
 
 
 def test_token_set_ratio_keeps_thefuzz_0_19_semantics():
