@@ -2,9 +2,9 @@
 ``SimServer``, ``SimBrowser``, ``WebAgentTextEnv`` in ``observation_mode="text"``).
 
 Pages are upstream's own Jinja templates (read from the data folder, rendered with autoescaping as Flask's
-``render_template_string`` does) turned into text the way upstream does it: BeautifulSoup (``html.parser``) text
-nodes outside ``style/script/head/title/meta`` and comments, stripped, white-space-only nodes that contain a newline
-dropped, joined with `` [SEP] ``. The clickables are the page's ``.btn`` buttons and ``.product-link`` links
+``render_template_string`` does) turned into text the way upstream does it with BeautifulSoup (``html.parser``):
+text nodes outside ``style/script/head/title/meta`` and comments, stripped, white-space-only nodes that contain a
+newline dropped, joined with `` [SEP] `` (``parse_page`` does it in one pass; ``parse_page_bs4`` is the yardstick). The clickables are the page's ``.btn`` buttons and ``.product-link`` links
 (lower-cased text) followed by the values of its radio inputs (the product options). The navigation rules, URLs
 (upstream decides which page it is on by looking for ``search_results``, ``item_page``, ... in the current URL),
 sessions and searches follow upstream; the labels of the buttons and the page sizes are read from upstream's
