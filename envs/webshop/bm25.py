@@ -198,9 +198,17 @@ class Searcher:
         if len(parts_docs) == 1:
             return parts_docs[0].astype(np.int64), parts_scores[0].astype(np.float32)
         docs = np.concatenate(parts_docs)
+        scores = np.concatenate(parts_scores)
+        # clause scores summed in double, as Lucene does (exact for these few terms, so the order does not matter)
+        if len(docs) * 8 > self.n_docs:  # many postings: a dense accumulator beats sorting them
+            total = np.bincount(docs, weights=scores, minlength=self.n_docs)
+            hit = np.zeros(self.n_docs, dtype=bool)
+            hit[docs] = True
+            uniq = np.nonzero(hit)[0]
+            return uniq.astype(np.int64), total[uniq].astype(np.float32)
         uniq, inverse = np.unique(docs, return_inverse=True)
         total = np.zeros(len(uniq), dtype=np.float64)
-        np.add.at(total, inverse, np.concatenate(parts_scores))  # clause scores summed in double, as Lucene does
+        np.add.at(total, inverse, scores)
         return uniq.astype(np.int64), total.astype(np.float32)
 
     def search(self, query: str, k: int) -> list[int]:

@@ -35,9 +35,9 @@ import json, resource, sys, threading, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-def rss_mb():
+def rss_mb(field='VmRSS:'):
     for line in open('/proc/self/status'):
-        if line.startswith('VmRSS:'):
+        if line.startswith(field):
             return int(line.split()[1]) / 1024
 
 data, cache, split = Path(sys.argv[1]), sys.argv[2], sys.argv[3]
@@ -80,6 +80,7 @@ steps.sort(); searches.sort()
 q = lambda xs, p: xs[min(len(xs) - 1, int(p * len(xs)))] * 1000 if xs else None
 print(json.dumps({'import_s': import_s, 'load_s': load_s, 'tagger_load_s': tagger_s,
                   'rss_mb_after_load': rss_mb(), 'rss_mb_16_episodes': max(peak_during, rss_mb()),
+                  'rss_anon_mb_16_episodes': rss_mb('RssAnon:'), 'rss_file_mb_16_episodes': rss_mb('RssFile:'),
                   'rss_mb_python_baseline': rss_before, 'steps': len(steps), 'episodes_wall_s': wall,
                   'step_p50_ms': q(steps, .5), 'step_p95_ms': q(steps, .95),
                   'search_p50_ms': q(searches, .5), 'search_p95_ms': q(searches, .95)}))

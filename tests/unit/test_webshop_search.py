@@ -72,3 +72,16 @@ def test_index_ranks_by_score_then_by_id(tmp_path):
     docs, scores = s.scores("red red hat")
     assert scores.dtype == np.float32 and set(docs.tolist()) == {0, 1, 3}
     assert s.search("red red hat", 1) == [3]
+
+
+def test_dense_and_sparse_accumulation_agree(tmp_path):
+    rng = random.Random(0)
+    words = [f"w{i}" for i in range(50)]
+    bm25.build_index((" ".join(rng.choice(words) for _ in range(rng.randint(1, 30))) for _ in range(3000)), tmp_path)
+    s = bm25.Searcher(tmp_path, np.arange(3000))
+    for query in ("w1 w2 w3", "w1 w1 w4", "w5 w6"):
+        dense = s.scores(query)
+        n, s.n_docs = s.n_docs, 10**9  # as if the catalogue were huge: the sparse path
+        sparse = s.scores(query)
+        s.n_docs = n
+        assert (dense[0] == sparse[0]).all() and (dense[1] == sparse[1]).all()
