@@ -91,7 +91,7 @@ def full_data(tmp_path_factory):
     """A data folder with a generated 3,000-product catalogue in the full data's format (no WebShop data in it)."""
     need_small()
     root = tmp_path_factory.mktemp("webshop-full")
-    generate(root / "webshop", 3000, seed=1)
+    generate(root / "webshop", 3000, seed=1, human_every=7)  # 429 human goals: std and dev
     for rel in ("agentbench/prompts/webshop.json", "upstream"):
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).symlink_to(data_dir() / rel)
