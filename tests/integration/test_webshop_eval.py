@@ -3,7 +3,6 @@ catalogue, and the full-catalogue splits on a generated catalogue in the full da
 from __future__ import annotations
 
 import json
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
