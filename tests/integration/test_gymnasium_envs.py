@@ -11,6 +11,10 @@ from harness.spec import CATEGORIES
 
 pytestmark = pytest.mark.integration
 
+# constructor options that only make the check cheaper: check_env resets many times, and a fresh JVM per reset (the
+# default, tested in test_sciworld_jvm.py) costs ~15 s each
+CHEAPER = {"sciworld": {"fresh_jvm": False}}
+
 NAMES = sorted(n for n, s in tasks().items() if s.category in CATEGORIES or s.category == "other")
 
 
@@ -20,7 +24,7 @@ def test_make_builds_the_default_split_and_check_env_passes(name):
     if not availability(spec).ok:
         pytest.skip(f"{name}: {availability(spec).reason}")
     try:
-        env = gymnasium.make(spec.gym_id)
+        env = gymnasium.make(spec.gym_id, **CHEAPER.get(name, {}))
     except UsageError as exc:  # data, an endpoint or an image this machine does not have: the env says which
         pytest.skip(f"{name} cannot start here: {exc}")
     try:
