@@ -131,3 +131,8 @@ def gsm8k_prompts(results: dict, task: str) -> list[tuple[list[dict[str, str]], 
         cut = len(context) - len(own)
         out.append(([{"role": "user", "content": context[:cut]}, {"role": "user", "content": context[cut:]}], gen))
     return out
+
+
+def gsm8k_replies(results: dict, task: str) -> list[str]:
+    """lm-eval's generated text per question (before its answer filters), in the order of gsm8k_prompts."""
+    return [s["resps"][0][0] for s in sorted(_samples(results, task), key=lambda s: s["doc_id"])]

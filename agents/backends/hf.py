@@ -2,14 +2,15 @@
 
 Two ways to batch the requests of concurrent episodes (``batching=``):
 
-- ``static`` (default on CPU): requests that arrive together (within ``batch_wait_ms``) with the same sampling
+- ``static`` (default): requests that arrive together (within ``batch_wait_ms``) with the same sampling
   settings form one padded batch for ``generate()``; the KV cache of what prompts share with earlier ones (the
   conversation before the last message: the previous turns of an episode, a few-shot prefix) is reused instead of
   recomputed (:mod:`agents.backends.hf_engine`), and attention reads grouped key/value heads without copying them.
-- ``continuous`` (default on GPU): transformers' continuous batching (``init_continuous_batching``): a paged KV cache,
-  requests join and leave the running batch at every step, cached prompt blocks are shared. On CPU its attention
-  reads every running request's keys for every query (no variable-length kernel there), which made it slower than
-  ``static`` on the 2-core test machine (docs/BENCHMARKS.md).
+- ``continuous``: transformers' continuous batching (``init_continuous_batching``): a paged KV cache, requests join
+  and leave the running batch at every step, cached prompt blocks are shared. Made for GPUs with flash attention; on
+  CPU its attention reads every running request's keys for every query and copies the paged cache at every layer,
+  which made it slower than one request at a time on the 2-core test machine (docs/BENCHMARKS.md). Not yet measured on
+  a GPU, hence not the default there either.
 
 Greedy by default (temperature 0); stop strings end a reply. ``choose()`` scores options by log-probability in one
 forward pass over the prompt and the options' shared tokens, on top of the reused conversation prefix.
@@ -74,8 +75,8 @@ class HFBackend(Backend):
         self.device_option = options.get("device") or "auto"
         if not (self.device_option in ("auto", "cpu", "cuda") or self.device_option.startswith("cuda:")):
             raise UsageError(f"hf: option device={self.device_option!r}: use auto, cpu, cuda or cuda:N")
-        self.batching_option = options.get("batching") or "auto"
-        if self.batching_option not in ("auto", "static", "continuous"):
+        self.batching_option = options.get("batching") or "static"
+        if self.batching_option not in ("static", "continuous"):
             raise UsageError(f"hf: option batching={self.batching_option!r}: use static or continuous")
         self.chat_format = chat_format_option(options)
         self.system = system_option(options)
@@ -101,6 +102,7 @@ class HFBackend(Backend):
         self._manager_lock: asyncio.Lock | None = None
         self._ids = itertools.count()
         self.batch_sizes: list[int] = []  # static: rows of each generate() batch (tests and benchmarks read it)
+        self.row_steps = 0  # static: rows x decoding steps computed; completion tokens / row_steps = batch use
         self.in_flight = 0
         self.peak_in_flight = 0  # continuous: most requests in the engine at once
 
@@ -120,8 +122,6 @@ class HFBackend(Backend):
                 if device == "auto":
                     device = "cuda" if torch.cuda.is_available() else "cpu"
                 batching = self.batching_option
-                if batching == "auto":
-                    batching = "static" if device == "cpu" else "continuous"
                 dtype = "auto" if self.dtype == "auto" else getattr(torch, self.dtype)
                 tok = AutoTokenizer.from_pretrained(folder)
                 extra = {"attn_implementation": E.register_attention()} if batching == "static" else {}
@@ -245,7 +245,9 @@ class HFBackend(Backend):
             kwargs.update(stop_strings=list(first.stop), tokenizer=self.tokenizer)
         with torch.inference_mode():
             out = self.model.generate(input_ids=input_ids, attention_mask=mask, past_key_values=cache, **kwargs)
-        return [self._completion(it, tokens) for it, tokens in zip(items, out[:, input_ids.shape[1]:].tolist())]
+        new = out[:, input_ids.shape[1]:]
+        self.row_steps += new.numel()
+        return [self._completion(it, tokens) for it, tokens in zip(items, new.tolist())]
 
     def _completion(self, item: _Pending, tokens: list[int]) -> Completion:
         pad = self.tokenizer.pad_token_id
@@ -398,7 +400,8 @@ class HFBackend(Backend):
     def describe(self) -> dict[str, Any]:
         model = {"gguf_sha256": self.gguf_sha256} if self.gguf_sha256 else {"target": str(self.path)}
         return {"backend": "hf", **model, "chat_format": self.chat_format, "system": self.system,
-                "context_length": self.context_length, "truncate": self.truncate, "dtype": self.dtype}
+                "context_length": self.context_length, "truncate": self.truncate, "dtype": self.dtype,
+                "batching": self.batching_option}
 
 
 def _forget_handler(manager, rid: str) -> None:

@@ -22,7 +22,9 @@ class MMLUAgent(AgentStrategy):
         try:
             if use_choose:
                 options = await ctx.env.call("choice_texts")
-                logps = await ctx.backend.choose(Request(messages=messages, max_new_tokens=1, episode=ctx.key), options)
+                # the runner's ctx.choose (where it has one) counts the call's tokens and time like ctx.complete
+                choose = getattr(ctx, "choose", None) or ctx.backend.choose
+                logps = await choose(Request(messages=messages, max_new_tokens=1, episode=ctx.key), options)
                 best = max(range(len(options)), key=lambda i: logps[i])
                 reply = options[best]
                 extra = {"method": "logprob", "logprobs": [round(float(x), 4) for x in logps]}

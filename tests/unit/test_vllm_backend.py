@@ -26,7 +26,7 @@ class FakeEngine:
         self.calls.append((prompt, params, request_id))
         wanted = getattr(params, "logprob_token_ids", None) or []
         logprobs = [{t: types.SimpleNamespace(logprob=-0.5 * (i + 1)) for i, t in enumerate(wanted)}]
-        yield types.SimpleNamespace(outputs=[types.SimpleNamespace(text="fake", token_ids=[1, 2], finish_reason="stop",
+        yield types.SimpleNamespace(outputs=[types.SimpleNamespace(text="fake", token_ids=[5, 6], finish_reason="stop",
                                                                    logprobs=logprobs)])
 
     def shutdown(self, timeout=None):
