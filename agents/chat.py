@@ -9,11 +9,17 @@ from .truncation import truncate_history
 class ChatAgent(AgentStrategy):
     """Options: ``history=agentbench|none`` (AgentBench's history truncation is the reproduction default)."""
 
+    option_names = ("history",)
+
     async def run(self, ctx: EpisodeContext) -> EpisodeOutcome:
         truncate = self.options.get("history", "agentbench") == "agentbench"
         observation, info = await ctx.env.reset(ctx.key.index)
         messages = [dict(m) for m in info.get("messages") or [{"role": "user", "content": observation}]]
         n_prompt = len(messages)
+        if info.get("done"):  # the env settled the episode without asking the model (Mind2Web: no gold candidate)
+            return EpisodeOutcome(status=info.get("status", status.COMPLETED), reward=float(info.get("reward", 0.0)),
+                                  messages=messages, turns=0,
+                                  metrics={**(info.get("metrics") or {}), "n_prompt_messages": n_prompt})
         turns = 0
         while True:
             sent = truncate_history(messages) if truncate else messages

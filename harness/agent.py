@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import abc
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Sequence
 
 from .backend import Backend, Completion, EpisodeKey, Request
 from .spec import TaskSpec
@@ -40,6 +40,9 @@ class EpisodeContext:
     judge: Backend | None
     options: dict[str, Any]  # agent options from the command line / config (--agent-option k=v)
     complete: Callable[[Request], Awaitable[Completion]]  # backend.complete with timeouts and usage accounting
+    #: backend.choose (option log-probabilities) with timeouts and usage accounting; None outside the runner
+    choose: Callable[[Request, Sequence[str]], Awaitable[list[float]]] | None = None
+    epoch: int = 0  # which run of this episode (--epochs)
 
 
 @dataclass
@@ -56,6 +59,8 @@ class AgentStrategy(abc.ABC):
     #: the ``--agent-option`` keys this strategy reads; only these go into the configuration hash of its tasks.
     #: None: every option given (a strategy that does not say).
     option_names: tuple[str, ...] | None = None
+    #: options among them that never change an outcome (pauses, display): left out of the hash
+    unhashed_options: tuple[str, ...] = ()
     #: the strategy calls the judge model (``ctx.judge``); the judge then goes into its tasks' configuration hash
     uses_judge: bool = False
 

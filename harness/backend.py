@@ -44,6 +44,14 @@ class Completion:
     truncated_prompt: bool = False  # the prompt was left-truncated to fit the context
 
 
+class OptionScores(list):
+    """What ``choose()`` returns: one log-probability per option, and the prompt tokens the scoring read."""
+
+    def __init__(self, scores: Sequence[float] = (), prompt_tokens: int = 0) -> None:
+        super().__init__(scores)
+        self.prompt_tokens = prompt_tokens
+
+
 class Backend(abc.ABC):
     """Backends batch internally across concurrent requests; the runner only issues them concurrently."""
 
@@ -74,7 +82,9 @@ class Backend(abc.ABC):
     async def complete(self, request: Request) -> Completion: ...
 
     async def choose(self, request: Request, options: Sequence[str]) -> list[float]:
-        """Log-probability of each option as the continuation of the prompt (MMLU's A/B/C/D)."""
+        """Log-probability of each option as the continuation of the prompt (MMLU's A/B/C/D).
+
+        Return an :class:`OptionScores` to report the prompt tokens read (a plain list counts as none)."""
         raise NotImplementedError(f"{type(self).__name__} cannot score options")
 
     def describe(self) -> dict[str, Any]:

@@ -1,6 +1,8 @@
 """``harness``: eval, score, leaderboard, envs, setup, data status|pull, train, export.
 
-Bad input exits with status 2 and one line saying what is wrong and how to mend it; nothing is written then.
+Exit statuses: 0 done; 2 bad input or a failed preflight (one line saying what is wrong and how to mend it; nothing
+is written then); 3 a run that recorded errors (infrastructure failures, never scored: the same command retries
+them) or stopped at --max-errors; 130 interrupted.
 """
 from __future__ import annotations
 
@@ -13,9 +15,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from rich.console import Console
-from rich.table import Table
 
-from . import paper
+from . import paper, tables
 from .errors import UsageError
 
 console = Console()
@@ -59,10 +60,11 @@ def _load_plugins(args: argparse.Namespace) -> None:
 # --- eval --------------------------------------------------------------------------------------------------------
 def cmd_eval(args: argparse.Namespace) -> int:
     from .registry import resolve_tasks
-    from .runner import RunConfig, run
+    from .runner import RunConfig, run_result
 
     if args.limit is not None and args.limit < 0:
         raise UsageError("--limit must be a non-negative number of episodes")
+    prices = _prices(args)  # a malformed price stops the run before it starts
     specs = resolve_tasks(args.tasks)
     named = {t.strip() for t in args.tasks.split(",")}  # tasks picked only through a group may be skipped
     cfg = RunConfig(model=args.model, tasks=specs, named=named, split=args.split, limit=args.limit,
@@ -71,15 +73,48 @@ def cmd_eval(args: argparse.Namespace) -> int:
                     judge=args.judge, turn_timeout=args.turn_timeout, episode_timeout=args.episode_timeout,
                     agent_options=_parse_kv(args.agent_option, "--agent-option"),
                     generation={"max_new_tokens": args.max_new_tokens, "temperature": args.temperature},
-                    retry_errors=args.retry_errors, progress=not args.no_progress)
-    summaries = run(cfg)
+                    epochs=args.epochs, max_errors=args.max_errors, progress=not args.no_progress, ray=args.ray)
+    result = run_result(cfg)
     if args.json:
-        print(json.dumps(summaries, indent=2))
+        print(json.dumps(result.summaries, indent=2))
+    if not args.no_report and os.environ.get("HARNESS_REPORT", "1") != "0":
+        _write_report(Path(args.output), prices)
+    if result.aborted or result.n_errors:
+        top = result.most_frequent_error()
+        what = (f"stopped after {result.n_errors} errored episodes (--max-errors {cfg.max_errors})" if result.aborted
+                else f"{result.n_errors} episode(s) ended with an error")
+        err_console.print(f"harness: {what}; errors are never scored and the same command retries them. Most "
+                          f"frequent ({top[1]}x): {top[0]}", highlight=False, soft_wrap=True, markup=False)
+        return 3
     return 0
 
 
-# --- score / leaderboard -----------------------------------------------------------------------------------------
-def _collect(path: Path):
+# --- score / leaderboard / report --------------------------------------------------------------------------------
+def _prices(args: argparse.Namespace):
+    from .prices import Prices
+
+    return Prices.parse(getattr(args, "price", None), getattr(args, "prices", None))
+
+
+def _write_report(output: Path, prices) -> None:
+    """The HTML report of every run under ``output`` (after a run: a failure to write it never changes the exit
+    status of the run, it is reported in one line)."""
+    from .report import build_report
+    from .scoring import model_dirs
+
+    try:
+        if not output.exists() or not model_dirs(output):
+            return
+        res = build_report(output, prices=prices)
+    except Exception as exc:  # the run's records are safe; only the report is missing
+        err_console.print(f"harness: the report could not be written ({type(exc).__name__}: {exc}); "
+                          f"run `harness report {output}` to retry", highlight=False, soft_wrap=True, markup=False)
+        return
+    err_console.print(f"wrote {res.path} ({res.episodes:,} episodes; open it in a browser or run "
+                      f"`harness view {output}`)", highlight=False, soft_wrap=True, markup=False)
+
+
+def _collect(path: Path, only_config: str | None = None):
     from .scoring import model_dirs, score_model_dir
 
     if not path.exists():
@@ -88,32 +123,107 @@ def _collect(path: Path):
     if not dirs:
         raise UsageError(f"no episode records under {path}: give a results folder or a model folder inside it")
     root = path.parent if dirs == [path] else path
-    return [score_model_dir(d) for d in dirs], root
-
-
-def _print_overall(runs) -> None:
-    table = Table(title="Normalized overall (mean of score / W_t); * partial")
-    for col in ("model", "tasks", "held-in", "held-out", "general"):
-        table.add_column(col, justify="left" if col in ("model", "tasks") else "right")
-    for r in runs:
-        cells = [("–" if r.overall[c] is None else f"{r.overall[c]:.2f}" + ("*" if c in r.partial else ""))
-                 for c in ("held_in", "held_out", "general")]
-        table.add_row(r.model, ", ".join(f"{t} {s:.2f}" for t, s in r.tasks.items()), *cells)
-    console.print(table)
+    runs = [row for d in dirs for row in score_model_dir(d, only_config)]
+    if only_config and not runs:
+        raise UsageError(f"no records of configuration {only_config} under {path}: see the config_hash of its "
+                         f"records or configs.json")
+    return runs, root
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from .leaderboard import render_terminal, write_all
+    from .leaderboard import render_details, render_terminal, write_all
 
-    runs, root = _collect(Path(args.dir))
+    prices = _prices(args)
+    path = Path(args.dir)
+    runs, root = _collect(path, args.config)
     if args.json:
         objs = [r.to_json() for r in runs]
         print(json.dumps(objs[0] if len(objs) == 1 else objs, indent=2))
         return 0
     render_terminal(runs, console)
-    _print_overall(runs)
-    for p in write_all(runs, root):
+    render_details(runs, console, prices)
+    # the folder's leaderboard holds every run in it, not only the ones scored now
+    board = runs if (root == path and not args.config) else _collect(root)[0]
+    for p in write_all(board, root, prices):
         err_console.print(f"wrote {p}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import build_report
+
+    prices = _prices(args)
+    path = Path(args.dir)
+    _collect(path)  # the same one-line errors as `harness score` for a missing or empty folder
+    res = build_report(path, output=Path(args.output) if args.output else None, prices=prices)
+    console.print(f"wrote {res.path}: {res.runs} run(s), {res.episodes:,} episodes, {res.bytes / 1e6:.1f} MB, "
+                  f"{res.seconds:.1f} s", highlight=False, soft_wrap=True, markup=False)
+    return 0
+
+
+def cmd_view(args: argparse.Namespace) -> int:
+    from .report import REPORT, build_report
+    from .report.serve import make_server
+    from .scoring import EPISODES, model_dirs
+
+    path = Path(args.dir)
+    if path.is_file():
+        report = path
+    else:
+        if not path.exists():
+            raise UsageError(f"results folder {path} does not exist: run `harness eval` first or give the right folder")
+        dirs = model_dirs(path)
+        if not dirs:
+            raise UsageError(f"no episode records under {path}: give a results folder or a model folder inside it")
+        report = path / REPORT
+        newest = max((p.stat().st_mtime for d in dirs for p in d.glob(f"*/{EPISODES}")), default=0.0)
+        if args.rebuild or not report.exists() or report.stat().st_mtime < newest:
+            res = build_report(path, prices=_prices(args))
+            err_console.print(f"wrote {res.path} ({res.episodes:,} episodes)", highlight=False, markup=False)
+    try:
+        server = make_server(report, args.host, args.port)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {args.host}:{args.port} ({exc.strerror}): choose another --port") from None
+    host, port = server.server_address[:2]
+    print(f"serving {report} at http://{host}:{port}/ (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import compare
+    from .records import config_records
+    from .registry import tasks as registered
+    from .scoring import EPISODES, model_dirs
+
+    sides = []
+    for folder in (args.a, args.b):
+        runs, _ = _collect(Path(folder))
+        dirs = model_dirs(Path(folder))
+        if len(dirs) != 1:
+            raise UsageError(f"{folder} holds several runs ({', '.join(d.name for d in dirs)}): give one run folder")
+        row, base = runs[0], dirs[0]
+        records = {t: config_records(base / t / EPISODES, s.config_hash) for t, s in row.tasks.items()}
+        sides.append((row, records))
+    (ra, reca), (rb, recb) = sides
+    task_diffs, cat_diffs = compare(ra, rb, reca, recb, registered())
+    if not task_diffs:
+        raise UsageError(f"{args.a} and {args.b} share no scored episodes of any task: compare runs of the same tasks")
+    if args.json:
+        print(json.dumps({"a": ra.label, "b": rb.label, "tasks": [d.to_json() for d in task_diffs],
+                          "categories": [d.to_json() for d in cat_diffs]}, indent=2))
+        return 0
+    headers = ["task / category", "A", "B", "A - B", "95 % interval", "paired n", "significant"]
+    body = []
+    for d in task_diffs + cat_diffs:
+        ci = "–" if d.ci is None else f"[{d.ci[0]:+.2f}, {d.ci[1]:+.2f}]"
+        body.append([d.name, f"{d.a:.2f}", f"{d.b:.2f}", f"{d.diff:+.2f}", ci, str(d.n),
+                     "yes" if d.significant else "no"])
+    tables.show(console, headers, body, justify=["left"] + ["right"] * 6,
+                title=f"A = {ra.label}, B = {rb.label}: A - B over paired episodes, 95 % paired-bootstrap interval")
     return 0
 
 
@@ -123,7 +233,7 @@ def cmd_leaderboard(args: argparse.Namespace) -> int:
     path = Path(args.dir)
     runs, root = _collect(path) if path.exists() else ([], path)
     render_terminal(runs, console)
-    for p in write_all(runs, root):
+    for p in write_all(runs, root, _prices(args)):
         err_console.print(f"wrote {p}")
     return 0
 
@@ -133,9 +243,8 @@ def cmd_envs(args: argparse.Namespace) -> int:
     from .data import data_dir
     from .registry import availability, broken_plugins, tasks
 
-    table = Table(title=f"Environments (data: {data_dir()})")
-    for col in ("name", "category", "splits", "metric", "W_t", "services", "data", "available"):
-        table.add_column(col)
+    headers = ["name", "category", "splits", "metric", "W_t", "services", "data", "available"]
+    body = []
     rows = []
     for name, spec in sorted(tasks().items(), key=lambda kv: (kv[1].category, kv[0])):
         w = spec.weight if spec.weight is not None else paper.weight(name)
@@ -144,16 +253,16 @@ def cmd_envs(args: argparse.Namespace) -> int:
         rows.append({"name": name, "category": spec.category, "splits": dict(spec.splits), "metric": spec.metric,
                      "weight": w, "services": list(spec.services), "data_present": data_ok,
                      "available": avail.ok, "reason": avail.reason})
-        table.add_row(name, spec.category, ", ".join(f"{k} {v}" for k, v in spec.splits.items()), spec.metric,
-                      "–" if w is None else f"{w:.2f}", ", ".join(spec.services) or "–",
-                      "present" if data_ok else "missing", "yes" if avail.ok else f"no: {avail.reason}")
+        body.append([name, spec.category, ", ".join(f"{k} {v}" for k, v in spec.splits.items()), spec.metric,
+                     "–" if w is None else f"{w:.2f}", ", ".join(spec.services) or "–",
+                     "present" if data_ok else "missing", "yes" if avail.ok else f"no: {avail.reason}"])
     for name, reason in broken_plugins().items():
         rows.append({"name": name, "available": False, "reason": reason})
-        table.add_row(name, "?", "", "", "", "", "", f"no: plugin failed to load: {reason}")
+        body.append([name, "?", "", "", "", "", "", f"no: plugin failed to load: {reason}"])
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
-        console.print(table)
+        tables.show(console, headers, body, title=f"Environments (data: {data_dir()})")
     return 0
 
 
@@ -192,13 +301,10 @@ def cmd_data(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps(rows, indent=2))
             return 0
-        table = Table(title="Task data")
-        for col in ("task", "paths", "present", "splits"):
-            table.add_column(col)
-        for r in rows:
-            table.add_row(r["task"], "\n".join(r["paths"]) or "–", "yes" if r["present"] else "missing",
-                          ", ".join(f"{k} {v}" for k, v in r["splits"].items()))
-        console.print(table)
+        tables.show(console, ["task", "paths", "present", "splits"],
+                    [[r["task"], "\n".join(r["paths"]) or "–",
+                      "yes" if r["present"] else "\n".join(["missing", *r.get("get", [])]),
+                      ", ".join(f"{k} {v}" for k, v in r["splits"].items())] for r in rows], title="Task data")
         return 0
     report = datapull.pull(mirror=args.mirror, dest=Path(args.dest) if args.dest else None, only=args.only,
                            manifest=Path(args.manifest) if args.manifest else None)
@@ -210,6 +316,12 @@ def cmd_data(args: argparse.Namespace) -> int:
 
 
 # --- parser ------------------------------------------------------------------------------------------------------
+def _price_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--price", action="append", metavar="MODEL=IN/OUT",
+                   help="price per million prompt/completion tokens of a model (spec, name or pattern); repeatable")
+    p.add_argument("--prices", metavar="FILE", help="JSON or YAML file: MODEL -> IN/OUT per million tokens")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog="harness", description="Agent-evaluation harness reproducing AgentTuning (arXiv 2310.12823)")
     p.add_argument("--plugins", help="comma-separated modules that register extra tasks (also HARNESS_PLUGINS)")
@@ -231,18 +343,51 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--agent-option", action="append", metavar="K=V", help="option of the agent strategy")
     e.add_argument("--max-new-tokens", type=int, help="override the tasks' max_new_tokens")
     e.add_argument("--temperature", type=float, help="override the tasks' temperature")
-    e.add_argument("--retry-errors", action="store_true", help="run again episodes recorded with task_error")
+    e.add_argument("--epochs", type=int, default=1,
+                   help="runs of each episode (with --temperature: mean, pass@k and pass^k per task)")
+    e.add_argument("--max-errors", type=int, default=10,
+                   help="stop (exit 3) once this many episodes errored (default 10; 0: never stop early)")
+    e.add_argument("--ray", nargs="?", const="local", metavar="ADDRESS",
+                   help="run the envs in Ray actors spread over a cluster: auto, ray://HOST:10001, HOST:6379, or no "
+                        "address for a local Ray instance (needs the ray extra)")
+    e.add_argument("--retry-errors", action="store_true", help=argparse.SUPPRESS)  # the default now; kept for scripts
     e.add_argument("--no-progress", action="store_true", help="no live display")
     e.add_argument("--json", action="store_true", help="print the task summaries as JSON at the end")
+    e.add_argument("--no-report", action="store_true",
+                   help="do not write OUTPUT/report.html at the end (also HARNESS_REPORT=0)")
+    _price_args(e)
     e.set_defaults(func=cmd_eval)
 
-    s = sub.add_parser("score", help="score a results folder")
+    s = sub.add_parser("score", help="score a results folder (each configuration apart)")
     s.add_argument("dir")
+    s.add_argument("--config", help="score only this configuration hash")
     s.add_argument("--json", action="store_true")
+    _price_args(s)
     s.set_defaults(func=cmd_score)
+
+    rp = sub.add_parser("report", help="one self-contained HTML file: leaderboard, plots, every trajectory")
+    rp.add_argument("dir", nargs="?", default="results", help="results folder or one run folder (default results/)")
+    rp.add_argument("--output", help="the HTML file (default: DIR/report.html)")
+    _price_args(rp)
+    rp.set_defaults(func=cmd_report)
+
+    vw = sub.add_parser("view", help="serve the report on localhost and print its URL (rebuilt when records changed)")
+    vw.add_argument("dir", nargs="?", default="results", help="results folder, run folder or report file")
+    vw.add_argument("--host", default="127.0.0.1")
+    vw.add_argument("--port", type=int, help="default 8765 (a free port when taken)")
+    vw.add_argument("--rebuild", action="store_true", help="rebuild the report even when it is newer than the records")
+    _price_args(vw)
+    vw.set_defaults(func=cmd_view)
+
+    c = sub.add_parser("compare", help="paired per-episode differences of two runs of the same tasks")
+    c.add_argument("a", help="run folder A (results/<model>)")
+    c.add_argument("b", help="run folder B")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_compare)
 
     lb = sub.add_parser("leaderboard", help="paper rows beside your runs (terminal, md, csv, html)")
     lb.add_argument("dir", nargs="?", default="results")
+    _price_args(lb)
     lb.set_defaults(func=cmd_leaderboard)
 
     en = sub.add_parser("envs", help="list environments")

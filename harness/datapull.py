@@ -42,6 +42,18 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+def external_hint(rel: str) -> str | None:
+    """Where users get a data path that no pull can fetch (the manifest's ``external`` entries), or None."""
+    try:
+        entries = load_manifest().get("external", [])
+    except UsageError:
+        return None
+    for entry in entries:
+        if rel.startswith(entry["put_under"]):
+            return f"get it from {entry['url']} ({entry['name']})"
+    return None
+
+
 def status() -> list[dict[str, Any]]:
     from .registry import tasks
 
@@ -53,8 +65,9 @@ def status() -> list[dict[str, Any]]:
         for p in spec.data:
             q = root / p
             counts[p] = sum(1 for f in q.rglob("*") if f.is_file()) if q.is_dir() else int(q.exists())
+        hints = sorted({h for p in spec.data if not (root / p).exists() for h in [external_hint(p)] if h})
         rows.append({"task": name, "paths": paths, "present": all((root / p).exists() for p in spec.data),
-                     "files": counts, "splits": dict(spec.splits)})
+                     "files": counts, "splits": dict(spec.splits), "get": hints})
     return rows
 
 

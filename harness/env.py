@@ -66,6 +66,9 @@ class TextEnv(gymnasium.Env):
         self.options = kwargs
         self.records: Sequence[Any] = self._load(split)
         self.index: int | None = None
+        #: wall-clock measurements of the current episode (container ready, database setup, ...): kept out of
+        #: ``info`` so that equal actions give equal infos (Gymnasium's determinism check); the runner records them
+        self.timings: dict[str, float] = {}
         self.rounds = 0
         self.messages: list[dict[str, str]] = []
         self.done = True
@@ -110,6 +113,7 @@ class TextEnv(gymnasium.Env):
         if not 0 <= index < len(self.records):
             raise IndexError(f"episode index {index} out of range 0..{len(self.records) - 1} for split {self.split!r}")
         self.index, self.rounds, self.done = index, 0, False
+        self.timings = {}
         self.messages = [dict(m) for m in self._reset(self.records[index])]
         observation = self.messages[-1]["content"]
         return observation, {"messages": [dict(m) for m in self.messages]}

@@ -1,10 +1,14 @@
 """Env handles: an env instance driven from the event loop, living in a thread pool or in a worker process.
 
-Both run the same :class:`EnvDriver`, which owns the env and the state of its oracle.
+Both run the same :class:`EnvDriver`, which owns the env and the state of its oracle. An env given up on (a call
+that timed out, an episode cancelled) is released, never forgotten: a thread env is closed from another thread (its
+container or database removed, which also ends the stuck call); a worker process is killed and reaped off the loop.
 """
 from __future__ import annotations
 
+import asyncio
 import multiprocessing as mp
+import threading
 import traceback
 from typing import Any, Iterator
 
@@ -36,6 +40,11 @@ class EnvDriver:
             return env.step(args[0])
         if method == "len":
             return len(env)
+        if method == "timings":
+            return dict(getattr(env, "timings", None) or {})
+        if method == "facts":
+            facts = getattr(env, "episode_facts", None)
+            return [dict(facts(int(i))) if facts else {} for i in args[0]]
         if method == "oracle_next":
             return self._oracle_next(int(args[0]), args[1])
         if method == "close":
@@ -78,6 +87,10 @@ class _DriverHandle(EnvHandle):
     async def length(self) -> int:
         return await self._call("len")
 
+    async def facts(self, indices: list[int]) -> list[dict[str, Any]]:
+        """The env's ``episode_facts`` for each index (grouping facts from the task data)."""
+        return await self._call("facts", list(indices))
+
 
 class ThreadEnvHandle(_DriverHandle):
     def __init__(self, driver: EnvDriver, bridge: ThreadBridge) -> None:
@@ -86,8 +99,15 @@ class ThreadEnvHandle(_DriverHandle):
         self.broken = False
 
     @classmethod
-    async def create(cls, spec: TaskSpec, split: str, data_dir: str | None, bridge: ThreadBridge) -> "ThreadEnvHandle":
-        driver = await bridge.submit(EnvDriver, spec.env, split, data_dir, dict(spec.env_kwargs))
+    async def create(cls, spec: TaskSpec, split: str, data_dir: str | None, bridge: ThreadBridge,
+                     timeout: float | None = None) -> "ThreadEnvHandle":
+        future = bridge.submit(EnvDriver, spec.env, split, data_dir, dict(spec.env_kwargs))
+        try:
+            async with asyncio.timeout(timeout):
+                driver = await asyncio.shield(future)
+        except TimeoutError:
+            future.add_done_callback(_close_late_driver)  # the env may still come up: release it then
+            raise EnvCallError(f"building the env took more than {timeout:.0f} s") from None
         return cls(driver, bridge)
 
     async def _call(self, method: str, *args: Any) -> Any:
@@ -100,8 +120,24 @@ class ThreadEnvHandle(_DriverHandle):
             pass
 
     def kill(self) -> None:
-        """Give up on an env stuck in a call (threads cannot be stopped; the instance is dropped)."""
+        """Give up on an env stuck in a call: threads cannot be stopped, so the env is closed from another thread
+        (which releases its container or database, and usually ends the stuck call) and the instance dropped."""
+        if self.broken:
+            return
         self.broken = True
+        threading.Thread(target=_close_quietly, args=(self.driver.env,), name="env-close", daemon=True).start()
+
+
+def _close_quietly(env: Any) -> None:
+    try:
+        env.close()
+    except Exception:
+        pass
+
+
+def _close_late_driver(future: asyncio.Future) -> None:
+    if not future.cancelled() and future.exception() is None:
+        threading.Thread(target=_close_quietly, args=(future.result().env,), daemon=True).start()
 
 
 def _worker(conn, env_ref: str, split: str, data_dir: str | None, env_kwargs: dict[str, Any]) -> None:
@@ -139,14 +175,23 @@ class ProcessEnvHandle(_DriverHandle):
         self.broken = False
 
     @classmethod
-    async def create(cls, spec: TaskSpec, split: str, data_dir: str | None, bridge: ThreadBridge) -> "ProcessEnvHandle":
+    async def create(cls, spec: TaskSpec, split: str, data_dir: str | None, bridge: ThreadBridge,
+                     timeout: float | None = None) -> "ProcessEnvHandle":
         ctx = mp.get_context("spawn")
         parent, child = ctx.Pipe()
         proc = ctx.Process(target=_worker, args=(child, spec.env, split, data_dir, dict(spec.env_kwargs)), daemon=True)
-        proc.start()
+        await bridge.submit(proc.start)
         child.close()
         handle = cls(proc, parent, bridge)
-        await handle._receive()
+        try:
+            async with asyncio.timeout(timeout):
+                await handle._receive()
+        except TimeoutError:
+            handle.kill()
+            raise EnvCallError(f"the env worker process did not start its env within {timeout:.0f} s") from None
+        except BaseException:
+            handle.kill()
+            raise
         return handle
 
     def _roundtrip(self, msg: Any) -> Any:
@@ -154,7 +199,12 @@ class ProcessEnvHandle(_DriverHandle):
         return self.conn.recv()
 
     async def _receive(self) -> Any:
-        return self._unpack(await self.bridge.submit(self.conn.recv))
+        try:
+            reply = await self.bridge.submit(self.conn.recv)
+        except (EOFError, OSError):
+            self.broken = True
+            raise EnvCallError(f"env worker process died while starting (exit code {self.proc.exitcode})") from None
+        return self._unpack(reply)
 
     def _unpack(self, reply: Any) -> Any:
         if reply[0] == "ok":
@@ -180,10 +230,11 @@ class ProcessEnvHandle(_DriverHandle):
         self.kill()
 
     def kill(self) -> None:
+        """SIGKILL the worker; it is reaped in a thread, so the event loop never waits for it."""
         self.broken = True
         if self.proc.is_alive():
             self.proc.kill()
-            self.proc.join(5)
+            threading.Thread(target=self.proc.join, args=(5,), name="env-reap", daemon=True).start()
         try:
             self.conn.close()
         except OSError:

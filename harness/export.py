@@ -21,14 +21,21 @@ from typing import Any, Iterable, Iterator
 from .errors import UsageError
 
 DEFAULT_MIN_REWARD = 1.0
-TASK_MIN_REWARD = {"mind2web": 2 / 3}
 FROM = {"user": "human", "assistant": "gpt", "system": "system"}
 SKIP_STATUSES = {"task_error"}
 
 
+def task_min_rewards() -> dict[str, float]:
+    """Each registered task's own threshold (``TaskSpec.export_min_reward``: AgentInstruct's rule)."""
+    from .registry import tasks
+
+    return {name: spec.export_min_reward for name, spec in tasks().items()
+            if spec.export_min_reward != DEFAULT_MIN_REWARD}
+
+
 def thresholds(min_reward: float | None = None, per_task: dict[str, float] | None = None):
-    """(default, {task: threshold}): an explicit ``min_reward`` replaces the built-in ones; ``per_task`` wins over both."""
-    table = {} if min_reward is not None else dict(TASK_MIN_REWARD)
+    """(default, {task: threshold}): an explicit ``min_reward`` replaces the tasks' own; ``per_task`` wins over both."""
+    table = {} if min_reward is not None else task_min_rewards()
     table.update(per_task or {})
     return (DEFAULT_MIN_REWARD if min_reward is None else min_reward), table
 

@@ -37,6 +37,9 @@ TABLE4 = {
     "mt_bench": (7.94, 8.99, 6.26, 6.65, 6.85, 6.11, 6.57, 7.26),
 }
 
+# Digits the paper prints per task (one elsewhere).
+DECIMALS = {"webarena": 2, "mt_bench": 2}
+
 # The overall rows as printed in the paper (two decimals).
 PAPER_OVERALL = {
     "held_in": (1.59, 2.75, 0.19, 0.20, 0.27, 1.96, 2.11, 2.55),

@@ -10,6 +10,7 @@ from rich.live import Live
 from rich.table import Table
 
 from . import status as S
+from . import tables
 
 
 @dataclass
@@ -55,15 +56,16 @@ class Progress:
 
     def update(self, name: str, record: dict[str, Any]) -> None:
         t = self.tasks[name]
-        t.done += 1
-        t.new += 1
-        t.reward_sum += float(record["reward"])
         t.statuses[record["status"]] = t.statuses.get(record["status"], 0) + 1
-        if record["status"] == S.TASK_ERROR:
+        if record["status"] == S.TASK_ERROR:  # an error is not done: the same command runs it again
             t.errors += 1
+        else:
+            t.done += 1
+            t.new += 1
+            t.reward_sum += float(record["reward"])
         if self._live is not None:
             self._live.update(self._table())
-        elif self.enabled and (t.done == t.total or time.monotonic() - self._last_line > 10):
+        elif self.enabled and (t.done + t.errors >= t.total or time.monotonic() - self._last_line > 10):
             self._last_line = time.monotonic()
             self.console.print(self._line(name, t))
 
@@ -71,6 +73,7 @@ class Progress:
     def _line(name: str, t: _TaskProgress) -> str:
         mean = 100 * t.reward_sum / t.new if t.new else 0.0
         return f"{name}: {t.done}/{t.total} episodes, mean reward {mean:.1f}% (this run), {t.errors} errors"
+
 
     def _table(self) -> Table:
         table = Table(title="harness eval", expand=False)
@@ -83,12 +86,15 @@ class Progress:
         return table
 
     def print_summary(self, summaries: dict[str, dict[str, Any]]) -> None:
-        if not self.enabled:
+        if not self.enabled or not summaries:
             return
-        table = Table(title="Summary")
-        for col in ("task", "split", "n", "score", "statuses"):
-            table.add_column(col, justify="right" if col in ("n", "score") else "left")
+        body = []
         for name, s in summaries.items():
             statuses = ", ".join(f"{k} {v}" for k, v in s["metrics"].get("statuses", {}).items())
-            table.add_row(name, str(s["split"]), str(s["n"]), f"{s['score']:.2f}", statuses)
-        self.console.print(table)
+            ci = s.get("ci95")
+            score = f"{s['score']:.2f}" + (f" ± {(ci[1] - ci[0]) / 2:.2f}" if ci else "")
+            n = f"{s['n']}/{s['split_size']}" if s.get("split_size") and s["n"] < s["split_size"] else str(s["n"])
+            body.append([name, str(s["split"]), score, n, str(s.get("n_errors", 0)), statuses])
+        tables.show(self.console, ["task", "split", "score", "n", "errors", "statuses"], body,
+                    title="Summary (this configuration; ± is the half-width of the 95 % bootstrap interval)",
+                    justify=["left", "left", "right", "right", "right", "left"])

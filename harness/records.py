@@ -1,18 +1,22 @@
 """Episode records: one JSON line per finished episode, appended and flushed as it ends (ARCHITECTURE.md)."""
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import threading
+import time
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping
 
+from . import status as S
 from .version import __version__
 
-RECORD_KEYS = ("task", "split", "index", "status", "reward", "metrics", "turns", "messages", "usage", "timings",
-               "error", "version", "config_hash")
+_configs_lock = threading.Lock()
+
+RECORD_KEYS = ("task", "split", "index", "epoch", "status", "reward", "facts", "metrics", "turns", "messages", "usage",
+               "timings", "error", "version", "config_hash")
+CONFIGS = "configs.json"
 
 
 def slug(text: str) -> str:
@@ -21,17 +25,34 @@ def slug(text: str) -> str:
     return s[:120] or "model"
 
 
-def config_hash(config: dict[str, Any]) -> str:
-    """Stable hash of everything that changes an episode's result (model, task, split, generation, options)."""
-    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
 def make_record(*, task: str, split: str, index: int, status: str, reward: float, metrics: dict[str, Any],
                 turns: int, messages: list[dict[str, str]], usage: dict[str, int], timings: dict[str, float],
-                error: str | None, config_hash: str) -> dict[str, Any]:
-    return {"task": task, "split": split, "index": index, "status": status, "reward": float(reward),
-            "metrics": metrics, "turns": turns, "messages": messages, "usage": usage, "timings": timings,
-            "error": error, "version": __version__, "config_hash": config_hash}
+                error: str | None, config_hash: str, facts: dict[str, Any] | None = None,
+                epoch: int = 0, node: str | None = None) -> dict[str, Any]:
+    record = {"task": task, "split": split, "index": index, "epoch": epoch, "status": status, "reward": float(reward),
+              "facts": facts or {}, "metrics": metrics, "turns": turns, "messages": messages, "usage": usage,
+              "timings": timings, "error": error, "version": __version__, "config_hash": config_hash}
+    if node is not None:  # the Ray node that ran the episode (runs with --ray only)
+        record["node"] = node
+    return record
+
+
+def fact(record: Mapping[str, Any], key: str, default: Any = None) -> Any:
+    """A grouping fact of a record: from ``facts`` (known before the episode), else from ``metrics`` (records
+    written before facts existed)."""
+    facts = record.get("facts") or {}
+    if key in facts:
+        return facts[key]
+    return (record.get("metrics") or {}).get(key, default)
+
+
+def is_error(record: Mapping[str, Any]) -> bool:
+    """An infrastructure failure (backend, env, service, harness): recorded, never scored, retried on the next run."""
+    return record.get("status") == S.TASK_ERROR
+
+
+def episode_key(record: Mapping[str, Any]) -> tuple[str, int, int]:
+    return (record.get("split", ""), int(record.get("index", -1)), int(record.get("epoch", 0) or 0))
 
 
 class RecordWriter:
@@ -95,19 +116,58 @@ def read_records(path: Path) -> Iterator[dict[str, Any]]:
                 continue
 
 
-def latest_by_episode(records: Iterable[dict[str, Any]], config_hash: str | None = None) -> dict[tuple[str, int], dict[str, Any]]:
-    """(split, index) -> the last record, optionally only records of one configuration."""
-    out: dict[tuple[str, int], dict[str, Any]] = {}
+def latest_by_episode(records: Iterable[dict[str, Any]],
+                      config_hash: str | None = None) -> dict[tuple[str, int, int], dict[str, Any]]:
+    """(split, index, epoch) -> the record that counts, optionally only records of one configuration.
+
+    An outcome always wins over an error (an error recorded after an outcome, e.g. by a concurrent run, never
+    replaces it); among records of the same kind the last one wins.
+    """
+    out: dict[tuple[str, int, int], dict[str, Any]] = {}
     for r in records:
-        if config_hash is None or r.get("config_hash") == config_hash:
-            out[(r.get("split", ""), int(r.get("index", -1)))] = r
+        if config_hash is not None and r.get("config_hash") != config_hash:
+            continue
+        key = episode_key(r)
+        old = out.get(key)
+        if old is not None and is_error(r) and not is_error(old):
+            continue
+        out[key] = r
     return out
 
 
-def current_records(path: Path) -> list[dict[str, Any]]:
-    """The records the scorer uses: those of the configuration of the newest record, one per episode."""
-    records = list(read_records(path))
-    if not records:
-        return []
-    newest = records[-1].get("config_hash")
-    return sorted(latest_by_episode(records, newest).values(), key=lambda r: (r.get("split", ""), r["index"]))
+def records_by_config(path: Path) -> dict[str, list[dict[str, Any]]]:
+    """config hash -> the records that count for it, one per (split, index, epoch), in episode order; configurations
+    in the order they first appear."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in read_records(path):
+        groups.setdefault(str(r.get("config_hash")), []).append(r)
+    return {h: sorted(latest_by_episode(recs).values(), key=episode_key) for h, recs in groups.items()}
+
+
+def config_records(path: Path, config_hash: str) -> list[dict[str, Any]]:
+    """The records that count for one configuration."""
+    return sorted(latest_by_episode(read_records(path), config_hash).values(), key=episode_key)
+
+
+# --- configurations of a task folder ----------------------------------------------------------------------------
+def read_configs(task_dir: Path) -> dict[str, dict[str, Any]]:
+    """config hash -> {"config": ..., "split_size": N, "first_run": ..., "last_run": ...} (configs.json)."""
+    try:
+        return json.loads((Path(task_dir) / CONFIGS).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def remember_config(task_dir: Path, h: str, config: dict[str, Any], split_size: int) -> None:
+    """Add or refresh one configuration in the task folder's configs.json (atomic replace)."""
+    task_dir = Path(task_dir)
+    task_dir.mkdir(parents=True, exist_ok=True)
+    with _configs_lock:
+        configs = read_configs(task_dir)
+        now = time.strftime("%Y-%m-%dT%H:%M:%S")
+        entry = configs.get(h) or {"config": config, "first_run": now}
+        entry.update(split_size=split_size, last_run=now)
+        configs[h] = entry
+        tmp = task_dir / f"{CONFIGS}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(configs, indent=1, default=str))
+        tmp.replace(task_dir / CONFIGS)

@@ -49,7 +49,8 @@ def register_task(spec: TaskSpec, *, replace: bool = False) -> TaskSpec:
         if spec.gym_id in gymnasium.registry:
             del gymnasium.registry[spec.gym_id]
         gymnasium.register(id=spec.gym_id, entry_point=spec.env,
-                           kwargs={"split": spec.default_split, **dict(spec.env_kwargs)}, disable_env_checker=True)
+                           kwargs={"split": spec.default_split, **dict(spec.env_kwargs)}, disable_env_checker=True,
+                           nondeterministic=spec.nondeterministic)
     return spec
 
 

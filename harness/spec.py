@@ -48,6 +48,9 @@ class TaskSpec:
     scale: float = 100.0  # a reward of 1.0 is worth this many score units (percent: 100; MT-Bench's 1-10: 10)
     decimals: int = 1  # digits shown in tables (the paper prints WebArena and MT-Bench with 2)
     group_by: str | None = None  # the episode fact whose group means the metric averages (stratified bootstrap)
+    #: the main metric is ``scale`` x the mean episode reward (the aggregate only adds breakdowns), so intervals take
+    #: the vectorized bootstrap instead of calling the aggregate once per resample
+    mean_score: bool = False
     success_threshold: float = 1.0  # reward at which an episode counts as a success (pass@k, pass^k)
     export_min_reward: float = 1.0  # trajectories kept by `harness export` (AgentInstruct's rule; Mind2Web 2/3)
     #: splits whose scores never enter the paper's table or a category overall (fixtures, stand-ins); such runs are
@@ -60,6 +63,9 @@ class TaskSpec:
     concurrency: int = 16  # safe number of episodes at once
     thread_safe: bool = True  # False: episodes run in worker processes
     services: tuple[str, ...] = ()  # names in harness.services
+    #: what one env holds on its node while it lives, for placement on a Ray cluster (``--ray``): Ray's own
+    #: ``CPU``/``GPU``/``memory`` and custom resources nodes advertise, e.g. {"docker": 1} (see harness.cluster)
+    resources: Mapping[str, float] = field(default_factory=dict)
     requires: tuple[str, ...] = ()  # importable Python modules the env needs
     data: tuple[str, ...] = ()  # paths under HARNESS_DATA that must exist
     agent: str = "chat"  # agent strategy name (entry-point group harness.agents)
@@ -67,6 +73,9 @@ class TaskSpec:
     env_kwargs: Mapping[str, Any] = field(default_factory=dict)
     max_turns: int | None = None  # informational; the env enforces its own round limit
     substitute: bool = False  # True when this task is not the paper's setting (category shown partial)
+    #: the same seed and actions need not give the same observations (a live browser: Chromium numbers accessibility
+    #: nodes as it creates them); Gymnasium's env checker then skips its determinism checks
+    nondeterministic: bool = False
     setup: str | None = None  # "module:function", idempotent: installs/builds what the env needs (harness setup)
 
     @property

@@ -5,6 +5,7 @@ file is a verbatim copy (see the data folder's MANIFEST.md / MANIFEST-heldout.md
 """
 import hashlib
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -53,6 +54,10 @@ RULES = [
     ("miniwob/available_tasks.txt", "AT", "eval_heldout/miniwob++/available_tasks.txt"),
     ("miniwob/few-shot.json", "AT", "eval_heldout/miniwob++/prompt/few-shot.json"),
     ("sciworld/prompt", "AT", "eval_heldout/science-world/prompts/prompt"),
+    ("dcg/card_game_std.yaml", "AT", "AgentBench.old/configs/tasks/card_game/std.yaml"),
+    ("dcg/card_game_dev.yaml", "AT", "AgentBench.old/configs/tasks/card_game/dev.yaml"),
+    ("dcg/card_game_ext.yaml", "AT", "AgentBench.old/configs/tasks/card_game/ext.yaml"),
+    ("dcg/card.sh", "AT", "AgentBench.old/eval/single-task/card.sh"),
 ]
 DERIVED_NAMES = ("agenttuning_", "MANIFEST", "SHA256SUMS", "README.md", "GOLD.md")
 # Files the project derives itself from upstream sources (texts read with ast; see each module's docstring)
@@ -80,6 +85,15 @@ DERIVED_DATA_DIR = [
      "inputs": [{"source": "AT", "files": ["eval_heldout/miniwob++/llm_agent.py", "eval_heldout/miniwob++/prompt.py"],
                  "list_from": "eval_heldout/miniwob++/prompt/"}]},
 ]
+# the card game's source tree, packed by the project's own packer (MODULE ROOT OUT) from the upstream files; the
+# binaries upstream committed (compiled SDK modules, the CMake build folder, logic/bin/main, logic/src/main) are left out
+DCG_TREE = "AgentBench.old/src/tasks/card_game/"
+DCG_BINARY = r"(\.so|\.pyd)$|/sdk/build/|/logic/bin/main$|/logic/src/main$"
+DERIVED_PACKED = [
+    {"path": "dcg/agentbench_old_card_game_src.tar.gz", "module": "envs.dcg.pack_source",
+     "sha256": "f5646259b127473aebbe92aea510655fdd5a89be3aca764612d436ab806bc5c0",
+     "inputs": [{"source": "AT", "files": [], "list_from": DCG_TREE, "exclude": DCG_BINARY}]},
+]
 EXTERNAL = [
     {"name": "AgentInstruct (full, 1,866 trajectories with loss flags)",
      "url": "https://huggingface.co/datasets/THUDM/AgentInstruct", "put_under": "training/agentinstruct/"},
@@ -96,10 +110,11 @@ def _derived(agenttuning_git: Path | None) -> list[dict]:
     shipped = Path(__file__).resolve().parent.parent / "harness" / "data_manifest.json"
     old = {d["path"]: d for d in json.loads(shipped.read_text()).get("derived", [])} if shipped.exists() else {}
     out = [dict(d) for d in DERIVED]
-    for entry in DERIVED_DATA_DIR:
+    for entry in DERIVED_DATA_DIR + DERIVED_PACKED:
         entry = json.loads(json.dumps(entry))
         for inp in entry["inputs"]:
             folder = inp.pop("list_from", None)
+            exclude = inp.pop("exclude", None)
             if folder is None:
                 continue
             if agenttuning_git:
@@ -108,7 +123,7 @@ def _derived(agenttuning_git: Path | None) -> list[dict]:
                                         text=True).stdout.split()
             else:
                 listed = [f for i in old[entry["path"]]["inputs"] for f in i["files"] if f.startswith(folder)]
-            inp["files"] += sorted(listed)
+            inp["files"] += sorted(f for f in listed if not (exclude and re.search(exclude, f)))
         out.append(entry)
     return out
 

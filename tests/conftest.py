@@ -8,6 +8,10 @@ import pytest
 
 from harness.data import data_dir
 
+# `harness eval` writes the HTML report at the end of a run (about a second of plotting); tests that run eval for
+# other reasons skip it, the report tests turn it back on (HARNESS_REPORT=1)
+os.environ.setdefault("HARNESS_REPORT", "0")
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

@@ -117,5 +117,24 @@ class OpenAIBackend(Backend):
                           completion_tokens=int(usage.get("completion_tokens", 0)),
                           finish_reason=choice.get("finish_reason") or "stop")
 
+    async def probe(self) -> None:
+        """One 1-token completion from every base URL, once each (no retries): a server that is down, a wrong URL
+        or an unknown model name stops the run before any episode."""
+        if self._client is None:
+            await self.start()
+        payload = self._payload(Request(messages=[{"role": "user", "content": "Hi"}], max_new_tokens=1,
+                                        temperature=0.0))
+        for base in self.bases:
+            try:
+                resp = await self._client.post(f"{base}/chat/completions", json=payload,
+                                               timeout=min(self.timeout, 60.0))
+            except (httpx.TimeoutException, httpx.TransportError) as exc:
+                raise BackendError(f"no answer from {base} ({type(exc).__name__}: {exc})") from None
+            if resp.status_code == 400 and _is_context_error(resp.text):
+                continue
+            if resp.status_code >= 400:
+                raise BackendError(f"HTTP {resp.status_code} from {base}: {resp.text[:200]}")
+
     def describe(self) -> dict[str, Any]:
-        return {"backend": "openai", "model": self.model, "system": self.system}
+        # the servers asked (each could serve another model under the same name); not concurrency, timeouts, retries
+        return {"backend": "openai", "model": self.model, "system": self.system, "base_urls": sorted(self.bases)}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from harness import Generation, TaskSpec, register_task
+from harness import Generation, TaskSpec, fact, register_task
 
 ENV = "envs.alfworld.env:AlfWorldEnv"
 REQUIRES = ("alfworld", "textworld", "fast_downward", "nltk")
@@ -22,7 +22,7 @@ def success_rate(records: Sequence[Mapping[str, Any]]) -> tuple[float, dict[str,
     by_type: dict[str, list[float]] = {}
     statuses: dict[str, int] = {}
     for r in records:
-        category = (r.get("metrics") or {}).get("category", "unknown")
+        category = fact(r, "category", "unknown")
         by_type.setdefault(category, []).append(float(r["reward"]))
         statuses[r["status"]] = statuses.get(r["status"], 0) + 1
     score = 100.0 * sum(float(r["reward"]) for r in records) / len(records)
@@ -32,7 +32,7 @@ def success_rate(records: Sequence[Mapping[str, Any]]) -> tuple[float, dict[str,
 
 def register() -> None:
     common = dict(env=ENV, splits={"std": 50, "dev": 20}, default_split="std", metric="success rate",
-                  aggregate=success_rate, generation=Generation(max_new_tokens=128), concurrency=8,
+                  aggregate=success_rate, mean_score=True, generation=Generation(max_new_tokens=128), concurrency=8,
                   thread_safe=False, requires=REQUIRES, data=DATA, max_turns=35, setup="envs.alfworld.setup:install")
     register_task(TaskSpec(name="alfworld", category="held_in", env_kwargs={"protocol": "agentbench_old"},
                            description="ALFWorld household games, AgentBench.old protocol (BLEU-mapped actions, "

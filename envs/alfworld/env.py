@@ -51,6 +51,10 @@ class AlfWorldEnv(TextEnv):
     def _load(self, split: str) -> Sequence[dict[str, str]]:
         return load_game_list(self.data_dir, split)
 
+    def episode_facts(self, index: int) -> dict[str, Any]:
+        """The game's task type (the per-type breakdown)."""
+        return {"category": self.records[index]["category"]}
+
     @property
     def player(self) -> GamePlayer:
         if self._player is None:

@@ -18,11 +18,14 @@ def register() -> TaskSpec:
         metric="mean of SELECT, INSERT and UPDATE accuracy",
         description="AgentBench DBBench: operate a MySQL table with SQL to answer or modify (AgentBench.old protocol)",
         aggregate=aggregate,
+        group_by="category",  # the score is the mean of the SELECT, INSERT and UPDATE accuracies
         generation=Generation(max_new_tokens=128),
         concurrency=16,
         services=("mysql",),
+        resources={"mysql": 1},  # on a Ray cluster: nodes that advertise mysql (MariaDB installed)
         requires=("mysql.connector",),
-        data=("agentbench/dbbench/standard.jsonl", "agentbench/prompts/dbbench.json"),
+        data=("agentbench/dbbench", "agentbench/prompts/dbbench.json"),
+        endpoints=("HARNESS_MYSQL_URL",),  # a user's MySQL server instead of the ephemeral MariaDB
         max_turns=15,  # SQL statements; the reply after the 15th is read for the final answer
         setup="envs.dbbench.setup:install",
     ))

@@ -24,6 +24,38 @@ OUT_OF_SYNC = "Commands out of sync; you can't run this command now"
 RECORD_KIND = "mysql-episode"
 
 
+class ServerLost(RuntimeError):
+    """The MySQL server stopped answering during an episode: an infrastructure failure (the episode is an error,
+    never an outcome scored 0)."""
+
+
+def _client_side(exc: Exception) -> bool:
+    """Client errors (CR_*, 2000-2999: can't connect, lost connection, server gone away) rather than the server's
+    answer to a statement."""
+    errno = getattr(exc, "errno", None)
+    return isinstance(exc, mysql.connector.Error) and (errno is None or errno < 0 or 2000 <= errno < 3000)
+
+
+def server_answers(info: dict[str, Any], timeout: float = 5.0) -> bool:
+    """Whether a fresh admin connection gets an answer from the server."""
+    try:
+        cnx = connect(info, timeout=timeout)
+    except mysql.connector.Error:
+        return False
+    try:
+        cur = cnx.cursor()
+        cur.execute("SELECT 1")
+        cur.fetchall()
+        return True
+    except mysql.connector.Error:
+        return False
+    finally:
+        try:
+            cnx.close()
+        except Exception:  # noqa: BLE001 - closing a dead connection
+            pass
+
+
 @dataclass(frozen=True)
 class Limits:
     statement_seconds: float = 10.0  # server-side time limit per statement
@@ -65,6 +97,16 @@ class EpisodeDatabase:
         self._password: str | None = None
         self._record = None
 
+    def _lost(self, exc: Exception) -> ServerLost:
+        return ServerLost(f"MySQL server {self.info['host']}:{self.info['port']} stopped answering: "
+                          f"{' '.join(str(exc).split())[:200]}")
+
+    def _check_server(self, exc: Exception) -> None:
+        """Raise :class:`ServerLost` when ``exc`` is a lost connection and the server does not answer any more;
+        return when the error is the statement's own (the agent sees it, as upstream)."""
+        if _client_side(exc) and not server_answers(self.info):
+            raise self._lost(exc) from exc
+
     # --- admin side ----------------------------------------------------------------------------------------------
     def _admin_cursor(self):
         if self._admin is None or not self._admin.is_connected():
@@ -89,15 +131,20 @@ class EpisodeDatabase:
         self._record = write_owner_record(RECORD_KIND, {"host": self.info["host"], "port": self.info["port"],
                                                         "db": self.db, "user": self.user,
                                                         "external": bool(self.info.get("external"))})
-        self._admin_run(
-            f"CREATE DATABASE `{self.db}`",
-            f"CREATE USER '{self.user}'@'%' IDENTIFIED BY '{self._password}' "
-            f"WITH MAX_USER_CONNECTIONS {self.limits.max_user_connections}",
-            f"GRANT ALL PRIVILEGES ON `{self.db}`.* TO '{self.user}'@'%'",
-        )
+        try:
+            self._admin_run(
+                f"CREATE DATABASE `{self.db}`",
+                f"CREATE USER '{self.user}'@'%' IDENTIFIED BY '{self._password}' "
+                f"WITH MAX_USER_CONNECTIONS {self.limits.max_user_connections}",
+                f"GRANT ALL PRIVILEGES ON `{self.db}`.* TO '{self.user}'@'%'",
+            )
+            cnx = connect(self.info, database=self.db)
+        except mysql.connector.Error as exc:
+            if _client_side(exc):
+                raise self._lost(exc) from exc
+            raise
         # Upstream sends CREATE TABLE and the bulk INSERT as one script that stops at the first error: two std
         # records have duplicate column names (no table) and two have short rows (an empty table).
-        cnx = connect(self.info, database=self.db)
         try:
             cur = cnx.cursor()
             for sql in (D.create_table_sql(record), D.insert_rows_sql(record)):
@@ -106,22 +153,31 @@ class EpisodeDatabase:
                 try:
                     cur.execute(sql)
                 except mysql.connector.Error as exc:
+                    if _client_side(exc):  # the table's own failure is upstream's; a lost server is not
+                        raise self._lost(exc) from exc
                     cnx.rollback()
                     return _error_text(exc)
             cnx.commit()
+        except mysql.connector.Error as exc:
+            raise self._lost(exc) from exc
         finally:
-            cnx.close()
+            try:
+                cnx.close()
+            except Exception:  # noqa: BLE001 - closing a dead connection
+                pass
         return None
 
     def drop(self) -> None:
+        """Drop the episode's database and user. When the server does not answer, the owner record stays, so that the
+        next start drops them (an external server) or forgets them (an ephemeral server took them along)."""
         if self.db is None:
             return
         try:
             self._kill_user_connections()
             self._admin_run(f"DROP DATABASE IF EXISTS `{self.db}`", f"DROP USER IF EXISTS '{self.user}'@'%'")
-        finally:
             if self._record is not None:
                 self._record.unlink(missing_ok=True)
+        finally:
             self.db = self.user = self._password = self._record = None
 
     def close(self) -> None:
@@ -168,6 +224,7 @@ class EpisodeDatabase:
             cnx = connect(self.info, self.user, self._password, self.db,
                           timeout=self.limits.statement_seconds + self.limits.watchdog_grace + 10)
         except mysql.connector.Error as exc:
+            self._check_server(exc)
             return _error_text(exc)
         watchdog = threading.Timer(self.limits.statement_seconds + self.limits.watchdog_grace,
                                    self._kill, args=(cnx.connection_id,))
@@ -178,6 +235,8 @@ class EpisodeDatabase:
             watchdog.start()
             return self._run(cnx, cur, sql)
         except mysql.connector.Error as exc:
+            # a connection lost because the watchdog killed it is the statement's outcome; a dead server is not
+            self._check_server(exc)
             return _error_text(exc)
         finally:
             watchdog.cancel()
@@ -231,6 +290,8 @@ class EpisodeDatabase:
         try:
             cnx = connect(self.info, database=self.db)
         except mysql.connector.Error as exc:
+            if _client_side(exc):
+                raise self._lost(exc) from exc
             return _error_text(exc)
         try:
             cur = cnx.cursor()
@@ -238,9 +299,14 @@ class EpisodeDatabase:
             cur.execute(D.table_hash_sql(record))
             return str(cur.fetchall())
         except mysql.connector.Error as exc:
-            return _error_text(exc)
+            if _client_side(exc):  # the judge's own query lost its server: no verdict
+                raise self._lost(exc) from exc
+            return _error_text(exc)  # e.g. no such table (upstream could not create it): a wrong answer
         finally:
-            cnx.close()
+            try:
+                cnx.close()
+            except Exception:  # noqa: BLE001 - closing a dead connection
+                pass
 
 
 def drop_stale(info: dict[str, Any]) -> int:
@@ -267,4 +333,4 @@ def drop_stale(info: dict[str, Any]) -> int:
     return found
 
 
-__all__ = ["EpisodeDatabase", "Limits", "OUT_OF_SYNC", "connect", "drop_stale"]
+__all__ = ["EpisodeDatabase", "Limits", "OUT_OF_SYNC", "ServerLost", "connect", "drop_stale", "server_answers"]

@@ -14,6 +14,8 @@ import threading
 import time
 from typing import Any, Iterator
 
+import mysql.connector
+
 from harness import StepResult, TextEnv, load_prompts, status
 from harness.services import ensure
 
@@ -56,20 +58,27 @@ class DBBenchEnv(TextEnv):
         self.executed = 0
         self.setup_error: str | None = None
         self.setup_seconds = 0.0
+        # preflight: the server answers before any episode (HARNESS_MYSQL_URL at a closed port stops here, one line)
+        self._info = self.options.get("mysql") or ensure("mysql")
 
     def _load(self, split: str):
         return D.load_split(self.data_dir, split)
+
+    def episode_facts(self, index: int) -> dict[str, Any]:
+        """The question type from the data (``type``: counting, INSERT, ...) and the family the score averages over
+        (``category``: SELECT, INSERT or UPDATE)."""
+        typ = self.records[index]["type"][0]
+        return {"type": typ, "category": category(typ)}
 
     # --- episode -------------------------------------------------------------------------------------------------
     def _database(self) -> EpisodeDatabase:
         global _stale_checked
         if self._db is None:
-            info = self.options.get("mysql") or ensure("mysql")
             with _stale_lock:
                 if not _stale_checked:
                     _stale_checked = True
-                    drop_stale(info)
-            self._db = EpisodeDatabase(info, self.limits)
+                    drop_stale(self._info)
+            self._db = EpisodeDatabase(self._info, self.limits)
         return self._db
 
     def _reset(self, record: dict[str, Any]) -> list[dict[str, str]]:
@@ -77,6 +86,7 @@ class DBBenchEnv(TextEnv):
         start = time.perf_counter()
         self.setup_error = self._database().create(record)
         self.setup_seconds = time.perf_counter() - start
+        self.timings["db_setup_s"] = round(self.setup_seconds, 4)
         problem = self._problem.format(description=record["description"], add_description=record["add_description"])
         return [dict(m) for m in self._opening] + [{"role": "user", "content": problem}]
 
@@ -106,19 +116,27 @@ class DBBenchEnv(TextEnv):
         else:
             correct = select_correct(answer, record["label"])
         metrics = {"type": typ, "category": category(typ), "answer": answer, "rounds": self.rounds,
-                   "statements": self.executed, "db_setup_seconds": round(self.setup_seconds, 4)}
+                   "statements": self.executed}
         if self.setup_error:
             metrics["setup_error"] = self.setup_error
         return StepResult(done=True, reward=1.0 if correct else 0.0, status=st, metrics=metrics)
 
     def _close_episode(self) -> None:
         if self._db is not None:
-            self._db.drop()
+            try:
+                self._db.drop()
+            except mysql.connector.Error:
+                # the server went away after the verdict (which needed it no more): the outcome stands; the owner
+                # record stays for the next start to clean up
+                pass
 
     def close(self) -> None:
         super().close()
         if self._db is not None:
-            self._db.close()
+            try:
+                self._db.close()
+            except mysql.connector.Error:
+                pass
             self._db = None
 
     # --- gold ------------------------------------------------------------------------------------------------------

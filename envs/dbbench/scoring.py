@@ -12,6 +12,8 @@ import ast
 import operator
 from typing import Any, Mapping, Sequence
 
+from harness import fact, is_error
+
 SELECT_TYPES = ("other", "counting", "comparison", "ranking", "aggregation-SUM", "aggregation-MIN",
                 "aggregation-MAX", "aggregation-AVG")
 MODIFY_TYPES = ("INSERT", "UPDATE", "DELETE")
@@ -90,15 +92,18 @@ def aggregate(records: Sequence[Mapping[str, Any]]) -> tuple[float, dict[str, An
     """Main metric: mean of the SELECT, INSERT and UPDATE accuracies (percent); per-type accuracies beside it.
 
     A category absent from the records (a --limit run) is left out of the mean instead of counting as 0 (upstream
-    divides by 3 regardless; on the full split both agree).
+    divides by 3 regardless; on the full split both agree). The question type comes from the record's ``facts`` (the
+    task data, known before the episode); records written before facts existed fall back to ``metrics``.
     """
     by_type: dict[str, list[float]] = {}
     rounds: list[int] = []
     for rec in records:
-        metrics = rec.get("metrics") or {}
-        typ = metrics.get("type")
-        if not typ:
+        if is_error(rec):  # errors are never scored (the runner leaves them out already)
             continue
+        metrics = rec.get("metrics") or {}
+        typ = fact(rec, "type")
+        if not typ:
+            raise ValueError(f"DBBench record {rec.get('index')!r} has no question type in facts or metrics")
         reward = float(rec.get("reward") or 0.0)
         by_type.setdefault(typ, []).append(reward)
         if category(typ) != typ:

@@ -18,7 +18,7 @@ def register() -> TaskSpec:
     return register_task(TaskSpec(
         name="gsm8k", category="general", env="envs.gsm8k.env:GSM8KEnv",
         splits={"test": 1319, "train": 7473}, default_split="test", metric="accuracy", unit="%",
-        aggregate=aggregate, generation=Generation(max_new_tokens=512, temperature=0.0),
+        aggregate=aggregate, mean_score=True, generation=Generation(max_new_tokens=512, temperature=0.0),
         description="GSM8K grade-school math, 8-shot chain of thought (AgentTuning's exemplars), last number exact match",
         data=("general/gsm8k/test.jsonl", "general/gsm8k/agenttuning_8shot_exemplars.json"), max_turns=1,
     ))

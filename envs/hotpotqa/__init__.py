@@ -15,6 +15,7 @@ def register() -> TaskSpec:
         description="ReAct Search/Lookup/Finish, 2-shot, 10 steps, token F1 averaged per level then over levels "
                     "(closed corpus of the HotpotQA context paragraphs instead of live Wikipedia)",
         aggregate=aggregate,
+        group_by="level",
         generation=Generation(max_new_tokens=256, temperature=0.0, stop=("\n",)),
         concurrency=16,
         requires=("rank_bm25",),

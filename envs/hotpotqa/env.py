@@ -68,6 +68,11 @@ class HotpotQAEnv(TextEnv):
         self.wiki = closed_wiki(self.data_dir)
         return load_questions(self.data_dir, levels)
 
+    def episode_facts(self, index: int) -> dict:
+        """The question's difficulty level: the score is the mean F1 per level, then over the levels."""
+        record = self.records[index]
+        return {"level": record["level"], "id": record.get("id")}
+
     # --- prompt ------------------------------------------------------------------------------------------------
     def _prompt(self) -> str:
         return self.prompt["template"].format(examples=self.prompt["examples"], question=self.record["question"],

@@ -6,6 +6,8 @@ import string
 from collections import Counter
 from typing import Any, Mapping, Sequence
 
+from harness import fact
+
 LEVELS = ("easy", "medium", "hard")
 _PUNCT = frozenset(string.punctuation)
 _BINARY = ("yes", "no", "noanswer")
@@ -39,7 +41,7 @@ def aggregate(records: Sequence[Mapping[str, Any]]) -> tuple[float, dict[str, An
     """Mean F1 per difficulty level, then the mean over the levels present (AgentTuning's eval_hotpot.py), in %."""
     by_level: dict[str, list[float]] = {}
     for rec in records:
-        level = (rec.get("metrics") or {}).get("level", "all")
+        level = fact(rec, "level", "all")
         by_level.setdefault(level, []).append(float(rec.get("reward") or 0.0))
     if not by_level:
         return 0.0, {}

@@ -1,8 +1,9 @@
 """Runs a Python program in a throw-away Docker container: no network, no privileges, time/memory/PID limits.
 
-Every container carries the labels ``harness.kind=humaneval`` and ``harness.owner=<pid>``; the owning process also
-leaves an owner record (``harness.services.write_owner_record``), so that containers a crashed run left behind are
-removed by :func:`cleanup_stale` the next time a sandbox starts.
+Every container carries the owner labels of ``harness.services.docker.owner_labels`` (``harness.kind=humaneval``,
+``harness.owner=<pid>``, boot id, host name); the owning process also leaves an owner record
+(``harness.services.write_owner_record``), so that containers a crashed run left behind are removed by
+:func:`cleanup_stale` the next time a sandbox starts, and those of a live run on the same engine are left alone.
 """
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ import threading
 import time
 from dataclasses import dataclass
 
-from harness.services import ensure, owner_alive, stale_owner_records, write_owner_record
+from harness.services import docker as D
+from harness.services import ensure, stale_owner_records, write_owner_record
 
 KIND = "humaneval"
-LABEL_KIND = "harness.kind"
-LABEL_OWNER = "harness.owner"
+LABEL_KIND, LABEL_OWNER = D.LABEL_KIND, D.LABEL_OWNER
+DEFAULT_IMAGE = "harness/humaneval-python"
 
 
 @dataclass
@@ -46,12 +48,7 @@ def _client(host: str):
 def cleanup_stale(client=None) -> int:
     """Remove sandbox containers whose owning process is gone (after a crash); returns how many were removed."""
     client = client or _client(ensure("docker")["host"])
-    removed = 0
-    for container in client.containers.list(all=True, filters={"label": f"{LABEL_KIND}={KIND}"}):
-        owner = int(container.labels.get(LABEL_OWNER, "0") or 0)
-        if owner != os.getpid() and not owner_alive(owner):
-            container.remove(force=True)
-            removed += 1
+    removed = D.remove_stale(client, KIND)
     for path, _ in stale_owner_records(f"{KIND}-sandbox"):
         path.unlink(missing_ok=True)
     return removed
@@ -63,7 +60,7 @@ class Sandbox:
     _cleaned = False
     _cleaned_lock = threading.Lock()
 
-    def __init__(self, image: str = "harness/humaneval-python", limits: Limits | None = None) -> None:
+    def __init__(self, image: str = DEFAULT_IMAGE, limits: Limits | None = None) -> None:
         self.image = image
         self.limits = limits or Limits()
         self.client = _client(ensure("docker")["host"])
@@ -95,7 +92,7 @@ class Sandbox:
             tmpfs={"/tmp": "size=16m,mode=1777"},
             log_config={"type": "json-file", "config": {"max-size": "1m", "max-file": "1"}},  # no disk fill by output
             working_dir="/tmp",
-            labels={LABEL_KIND: KIND, LABEL_OWNER: str(os.getpid())},
+            labels=D.owner_labels(KIND),
             detach=True,
         )
         try:
@@ -108,7 +105,7 @@ class Sandbox:
             state = container.attrs if code is None else _inspect(container)
             output = container.logs(stdout=True, stderr=True)[-lim.output_bytes:].decode("utf-8", "replace")
         finally:
-            container.remove(force=True)
+            D.remove_container(self.client, container.id)
         seconds = time.monotonic() - start
         oom = bool(state.get("State", {}).get("OOMKilled"))
         if code == 0:

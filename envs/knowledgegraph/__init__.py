@@ -1,6 +1,7 @@
 """Knowledge graph (AgentBench KG, held-in): seven tools over SPARQL, answer F1, 15 rounds.
 
-Splits: ``std`` (150) and ``dev`` (20) need a Freebase SPARQL endpoint given by ``HARNESS_SPARQL_URL``;
+Splits: ``std`` (150) and ``dev`` (20) need Freebase: an endpoint given by ``HARNESS_SPARQL_URL``, or a downloaded
+Freebase Virtuoso database folder given by ``HARNESS_FREEBASE_DIR`` (the harness starts Virtuoso on it);
 ``test-graph`` is the project's own small graph in Freebase's schema (not Freebase; see testgraph/README.md),
 answered by a Virtuoso server the harness starts.
 """
@@ -28,5 +29,7 @@ def register() -> None:
         requires=("SPARQLWrapper",),
         data=("agentbench/knowledgegraph", "agentbench/prompts/knowledgegraph.json"),
         max_turns=15,
+        # a user's Freebase endpoint or database folder: another server or database may give other answers
+        endpoints=("HARNESS_SPARQL_URL", "HARNESS_FREEBASE_DIR"),
         setup="envs.knowledgegraph.setup:install",
     ))

@@ -7,7 +7,6 @@ episode with its F1 against the gold answer set; otherwise the reply's action li
 from __future__ import annotations
 
 import json
-import os
 import threading
 from pathlib import Path
 from typing import Any, Sequence
@@ -42,11 +41,15 @@ def test_graph_endpoint() -> dict[str, Any]:
 
 
 def freebase_url(explicit: str | None = None) -> str:
-    url = explicit or os.environ.get("HARNESS_SPARQL_URL", "").strip()
-    if not url:
-        raise UsageError("the kg std/dev splits need a Freebase SPARQL endpoint: set HARNESS_SPARQL_URL=http://HOST:PORT"
-                         "/sparql (Virtuoso with the Freebase dump, as AgentBench), or run --split test-graph")
-    return url
+    """An explicit endpoint, else the ``freebase`` service: HARNESS_SPARQL_URL, or a Virtuoso the harness starts on
+    the database folder in HARNESS_FREEBASE_DIR; either answers one known Freebase query first (once per run)."""
+    if explicit:
+        return explicit
+    from harness import services
+    try:
+        return services.ensure("freebase")["url"]
+    except (RuntimeError, OSError) as exc:
+        raise UsageError(" ".join(str(exc).split())) from None
 
 
 class KnowledgeGraphEnv(TextEnv):

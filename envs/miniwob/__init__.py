@@ -22,6 +22,7 @@ def register() -> None:
         generation=Generation(max_new_tokens=512),
         concurrency=4,  # one Chromium per worker process
         thread_safe=False,
+        resources={"browser": 1},  # on a Ray cluster: nodes that advertise browser (Chromium installed)
         requires=("playwright", "miniwob"),
         data=("miniwob/available_tasks.txt", "miniwob/few-shot.json", "miniwob/agenttuning_texts.json"),
         agent="miniwob_rci",

@@ -24,6 +24,8 @@ def _flag(value: Any) -> bool:
 
 
 class RCIAgent(AgentStrategy):
+    option_names = ("plan_critiques", "corrections", "grounding", "mode")
+
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.plan_critiques = int(options.get("plan_critiques", 1))

@@ -2,7 +2,7 @@
 from collections import defaultdict
 from typing import Any, Mapping, Sequence
 
-from harness import Generation, TaskSpec, register_agent, register_task
+from harness import Generation, TaskSpec, fact, register_agent, register_task
 
 
 def aggregate(records: Sequence[Mapping[str, Any]]) -> tuple[float, dict[str, Any]]:
@@ -13,7 +13,7 @@ def aggregate(records: Sequence[Mapping[str, Any]]) -> tuple[float, dict[str, An
     methods: dict[str, int] = defaultdict(int)
     for r in records:
         m = r.get("metrics") or {}
-        per[m.get("subject", "?")].append(float(r["reward"]))
+        per[fact(r, "subject", "?")].append(float(r["reward"]))
         methods[m.get("method", "unknown")] += 1
     acc = 100.0 * sum(float(r["reward"]) for r in records) / len(records)
     metrics: dict[str, Any] = {
@@ -32,6 +32,7 @@ def register() -> TaskSpec:
     return register_task(TaskSpec(
         name="mmlu", category="general", env="envs.mmlu.env:MMLUEnv",
         splits={"test": 14042, "dev": 285}, default_split="test", metric="accuracy", unit="%", aggregate=aggregate,
+        mean_score=True,
         description="MMLU, 5-shot chat turns; the option with the highest log-probability (generation as a fallback)",
         generation=Generation(max_new_tokens=32), agent="mmlu", data=("general/mmlu/test", "general/mmlu/dev"),
         max_turns=1,

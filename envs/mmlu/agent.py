@@ -12,6 +12,8 @@ DEVIATION = "backend has no log-probabilities: the answer was generated and pars
 
 
 class MMLUAgent(AgentStrategy):
+    option_names = ("generate",)
+
     async def run(self, ctx: EpisodeContext) -> EpisodeOutcome:
         index = ctx.key.index
         _, info = await ctx.env.reset(index)
@@ -22,8 +24,7 @@ class MMLUAgent(AgentStrategy):
         try:
             if use_choose:
                 options = await ctx.env.call("choice_texts")
-                # the runner's ctx.choose (where it has one) counts the call's tokens and time like ctx.complete
-                choose = getattr(ctx, "choose", None) or ctx.backend.choose
+                choose = ctx.choose or ctx.backend.choose
                 logps = await choose(Request(messages=messages, max_new_tokens=1, episode=ctx.key), options)
                 best = max(range(len(options)), key=lambda i: logps[i])
                 reply = options[best]

@@ -88,6 +88,10 @@ class MMLUEnv(TextEnv):
         status = S.COMPLETED if pred else S.AGENT_INVALID_ACTION
         return StepResult(done=True, reward=float(pred == record["answer"]), status=status, metrics=metrics)
 
+    def episode_facts(self, index: int) -> dict:
+        """The question's subject (the per-subject breakdown)."""
+        return {"subject": self.records[index]["subject"]}
+
     def choice_texts(self) -> list[str]:
         return choice_texts()
 

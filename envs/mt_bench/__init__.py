@@ -2,7 +2,7 @@
 from collections import defaultdict
 from typing import Any, Mapping, Sequence
 
-from harness import Generation, TaskSpec, register_agent, register_task
+from harness import Generation, TaskSpec, fact, register_agent, register_task
 
 
 def aggregate(records: Sequence[Mapping[str, Any]]) -> tuple[float, dict[str, Any]]:
@@ -17,7 +17,7 @@ def aggregate(records: Sequence[Mapping[str, Any]]) -> tuple[float, dict[str, An
                 failures += 1
                 continue
             by_turn[turn].append(float(score))
-            by_cat[m.get("category", "?")].append(float(score))
+            by_cat[fact(r, "category", "?")].append(float(score))
     scores = [s for v in by_turn.values() for s in v]
     if not scores:
         return 0.0, {"judge_parse_failures": failures, "ratings": 0}
@@ -32,7 +32,8 @@ def register() -> TaskSpec:
     register_agent("mt_bench", "envs.mt_bench.agent:MTBenchAgent")
     return register_task(TaskSpec(
         name="mt_bench", category="general", env="envs.mt_bench.env:MTBenchEnv",
-        splits={"test": 80}, default_split="test", metric="judge score", unit="1-10", aggregate=aggregate,
+        splits={"test": 80}, default_split="test", metric="judge score", unit="1-10", scale=10.0, decimals=2,
+        aggregate=aggregate,
         description="MT-Bench: two turns per question, graded 1-10 by a judge model (FastChat single-answer grading)",
         generation=Generation(max_new_tokens=1024), agent="mt_bench", needs_judge=True, max_turns=2,
         data=("general/mt_bench/question.jsonl", "general/mt_bench/judge_prompts.jsonl"),

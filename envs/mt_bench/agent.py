@@ -15,6 +15,10 @@ from .judge import FAILED, parse_rating
 
 
 class MTBenchAgent(AgentStrategy):
+    option_names = ("judge_retries", "judge_retry_sleep")
+    unhashed_options = ("judge_retry_sleep",)
+    uses_judge = True
+
     async def run(self, ctx: EpisodeContext) -> EpisodeOutcome:
         if ctx.judge is None:
             return EpisodeOutcome(S.TASK_ERROR, 0.0, [], 0, {}, "mt_bench needs a judge model: pass --judge MODEL")

@@ -38,6 +38,11 @@ class MTBenchEnv(TextEnv):
         raise NotImplementedError("MT-Bench has no gold answers (open questions graded by a judge): "
                                   "run it with a model and --judge MODEL")
 
+    def episode_facts(self, index: int) -> dict[str, Any]:
+        """The question's category (the per-category breakdown) and id."""
+        record = self.records[index]
+        return {"question_id": record["question_id"], "category": record["category"]}
+
     def episode_info(self, index: int) -> dict[str, Any]:
         record = self.records[index]
         return {"question_id": record["question_id"], "category": record["category"],

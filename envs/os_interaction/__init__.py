@@ -18,6 +18,8 @@ def register() -> None:
         concurrency=8,
         thread_safe=True,
         services=("docker",),
+        endpoints=("HARNESS_OS_IMAGE",),  # another image changes outcomes
+        resources={"docker": 1},  # on a Ray cluster: nodes that advertise docker (one container per env)
         requires=("docker",),
         data=("agentbench/os_interaction", "agentbench/prompts/os_interaction.json"),
         max_turns=8,

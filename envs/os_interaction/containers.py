@@ -1,7 +1,8 @@
 """Confined task containers, a warm pool of them, and their cleanup (episode end, run end, next start after a crash).
 
-Every container is labelled with the owning process id (and this boot's id); whoever starts a pool first removes
-labelled containers whose owner is dead, so a harness killed with SIGKILL leaves nothing behind after its next start.
+Every container is labelled with the owning process id (and this boot's id and host name); whoever starts a pool first
+removes labelled containers whose owner is dead, so a harness killed with SIGKILL leaves nothing behind after its next
+start, while the containers of another live run on the same engine stay untouched.
 """
 from __future__ import annotations
 
@@ -16,18 +17,10 @@ from typing import Any
 import docker
 from docker.types import Ulimit
 
-from harness.services import owner_alive
+from harness.services import docker as D
 
 KIND = "os-interaction"
-LABEL_KIND, LABEL_OWNER, LABEL_BOOT = "harness.kind", "harness.owner", "harness.boot"
-
-
-def _boot_id() -> str:
-    try:
-        with open("/proc/sys/kernel/random/boot_id") as f:
-            return f.read().strip()
-    except OSError:
-        return "unknown"
+LABEL_KIND, LABEL_OWNER = D.LABEL_KIND, D.LABEL_OWNER
 
 
 @dataclass(frozen=True)
@@ -44,11 +37,12 @@ def run_kwargs(image: str, limits: Limits) -> dict[str, Any]:
     """``containers.run`` arguments: upstream's interactive ``bash`` container, plus the confinement."""
     return dict(
         image=image, command=["bash"], detach=True, tty=True, stdin_open=True,
-        labels={LABEL_KIND: KIND, LABEL_OWNER: str(os.getpid()), LABEL_BOOT: _boot_id()},
+        labels=D.owner_labels(KIND),
         network_mode="none", privileged=False, cap_drop=["NET_RAW", "MKNOD", "SYS_CHROOT"],
         mem_limit=limits.memory, memswap_limit=limits.memory, nano_cpus=int(limits.cpus * 1e9),
         pids_limit=limits.pids, ulimits=[Ulimit(name="fsize", soft=limits.file_size, hard=limits.file_size)],
         volumes={}, mounts=[],
+        log_config={"type": "none"},  # nothing reads the containers' own output; no log copier per container
     )
 
 
@@ -58,82 +52,89 @@ def client(host: str | None = None, timeout: int = 120) -> docker.DockerClient:
 
 
 def remove_stale(cli: docker.DockerClient) -> int:
-    """Remove task containers whose owning process is gone (a crashed or killed harness); returns how many."""
-    boot, removed = _boot_id(), 0
-    for c in cli.containers.list(all=True, filters={"label": f"{LABEL_KIND}={KIND}"}):
-        labels = c.labels or {}
-        try:
-            owner = int(labels.get(LABEL_OWNER, "0"))
-        except ValueError:
-            owner = 0
-        if labels.get(LABEL_BOOT) == boot and owner_alive(owner):
-            continue
-        _force_remove(c)
-        removed += 1
-    return removed
+    """Remove task containers whose owning process is gone (a crashed or killed harness); returns how many.
+    Containers of live runs (this one or another on the same engine) are left alone."""
+    return D.remove_stale(cli, KIND)
 
 
 def remove_own(cli: docker.DockerClient) -> int:
     """Remove every task container this process started (run end)."""
-    cs = cli.containers.list(all=True, filters={"label": [f"{LABEL_KIND}={KIND}", f"{LABEL_OWNER}={os.getpid()}"]})
-    for c in cs:
-        _force_remove(c)
-    return len(cs)
+    return D.remove_own(cli, KIND)
 
 
 def _force_remove(container) -> None:
-    try:
-        container.remove(force=True)
-    except docker.errors.NotFound:
-        pass
-    except docker.errors.APIError as exc:  # removal already in progress
-        if "already in progress" not in str(exc):
-            raise
+    D.remove_container(container.client, container.id)
 
 
 class Pool:
-    """Pre-started containers of one image; ``take`` hands one out (or starts one when the pool is empty).
+    """Warm task containers of one image, each with its login shell already open and ready (upstream opens the shell
+    right after the container starts, before init: the same order, done ahead of the episode). ``take`` hands out a
+    ``(container, shell)`` pair, or starts one itself when the pool is empty.
 
-    ``size=0`` disables the warm pool: every episode waits for its own ``docker run``.
+    ``size=0`` disables the warm pool: every episode waits for its own ``docker run`` and shell. ``fillers`` threads
+    refill it, so that container starts overlap each other and the episodes' own work.
     """
 
-    def __init__(self, cli: docker.DockerClient, image: str, size: int, limits: Limits) -> None:
+    def __init__(self, cli: docker.DockerClient, image: str, size: int, limits: Limits, fillers: int = 2) -> None:
         self.cli, self.image, self.size, self.limits = cli, image, size, limits
         self.ready: queue.Queue = queue.Queue()
-        self._wake = threading.Event()
+        self._cv = threading.Condition()
+        self._starting = 0
         self._closed = False
         self._removing: list[threading.Thread] = []
-        self._thread = None
-        if size > 0:
-            self._thread = threading.Thread(target=self._fill, name=f"os-pool-{image}", daemon=True)
-            self._thread.start()
+        self._threads = [threading.Thread(target=self._fill, name=f"os-pool-{image}-{i}", daemon=True)
+                         for i in range(min(size, max(1, fillers)))]
+        for t in self._threads:
+            t.start()
 
     def start_container(self):
         return self.cli.containers.run(**run_kwargs(self.image, self.limits))
 
+    def _start(self):
+        from .shell import Shell
+        container = self.start_container()
+        try:
+            return container, Shell(self.cli.api, container.id)
+        except BaseException:
+            _force_remove(container)
+            raise
+
     def _fill(self) -> None:
-        while not self._closed:
-            if self.ready.qsize() < self.size:
-                try:
-                    c = self.start_container()
-                except Exception:  # engine hiccup: retry later, take() falls back to a direct start
-                    time.sleep(1.0)
-                    continue
+        while True:
+            with self._cv:
                 if self._closed:
-                    _force_remove(c)
                     return
-                self.ready.put(c)
+                if self.ready.qsize() + self._starting >= self.size:
+                    self._cv.wait(0.5)
+                    continue
+                self._starting += 1
+            try:
+                item = self._start()
+            except Exception:  # engine hiccup: retry later, take() falls back to a direct start
+                time.sleep(1.0)
                 continue
-            self._wake.wait(0.5)
-            self._wake.clear()
+            finally:
+                with self._cv:
+                    self._starting -= 1
+            if self._closed:
+                self._discard(item)
+                return
+            self.ready.put(item)
 
     def take(self):
+        """A ``(container, shell)`` pair: warm when one is ready, else started now."""
         try:
-            c = self.ready.get_nowait()
+            item = self.ready.get_nowait()
         except queue.Empty:
-            c = self.start_container()
-        self._wake.set()
-        return c
+            item = None
+        with self._cv:
+            self._cv.notify()
+        return item if item is not None else self._start()
+
+    def _discard(self, item) -> None:
+        container, shell = item
+        shell.close()
+        _force_remove(container)
 
     def release(self, container, wait: bool = False) -> None:
         """Remove an episode's container (in the background unless ``wait``)."""
@@ -145,13 +146,14 @@ class Pool:
         self._removing = [x for x in self._removing if x.is_alive()] + [t]
 
     def close(self) -> None:
-        self._closed = True
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=120)
+        with self._cv:
+            self._closed = True
+            self._cv.notify_all()
+        for t in self._threads:
+            t.join(timeout=120)
         while True:
             try:
-                _force_remove(self.ready.get_nowait())
+                self._discard(self.ready.get_nowait())
             except queue.Empty:
                 break
         for t in self._removing:
@@ -159,12 +161,14 @@ class Pool:
 
 
 _pools: dict[tuple[str, str, int, Limits], Pool] = {}
+_users: dict[tuple[str, str, int, Limits], int] = {}
 _lock = threading.Lock()
 _cleaned: set[str] = set()
 
 
 def get_pool(host: str, image: str, size: int, limits: Limits) -> Pool:
-    """The process-wide pool for (engine, image, size, limits); the first call also removes stale containers."""
+    """The process-wide pool for (engine, image, size, limits); the first call also removes stale containers.
+    Each call counts one user of the pool until :func:`release_pool`; the last release closes it."""
     key = (host, image, size, limits)
     with _lock:
         if key not in _pools:
@@ -173,13 +177,28 @@ def get_pool(host: str, image: str, size: int, limits: Limits) -> Pool:
                 remove_stale(cli)
                 _cleaned.add(host)
             _pools[key] = Pool(cli, image, size, limits)
+        _users[key] = _users.get(key, 0) + 1
         return _pools[key]
+
+
+def release_pool(pool: Pool) -> None:
+    """One user is done with ``pool``; the last one closes it, so that no warm container outlives its envs."""
+    with _lock:
+        key = next((k for k, p in _pools.items() if p is pool), None)
+        if key is None:
+            return
+        _users[key] -= 1
+        if _users[key] > 0:
+            return
+        del _pools[key], _users[key]
+    pool.close()
 
 
 def close_pools() -> None:
     with _lock:
         pools = list(_pools.values())
         _pools.clear()
+        _users.clear()
     for p in pools:
         p.close()
     for host in list(_cleaned):

@@ -3,7 +3,8 @@
 A script runs as upstream's ``execute_independent``: ``bash -c CODE -- ARGS`` or ``python3 -c CODE ARGS`` in its own
 ``docker exec`` (stdout and stderr together). No wrapper process is added (process-counting examples count the
 judge's own process tree); instead the call is abandoned after ``timeout`` seconds, so no script can hang an episode
-(the container's removal ends it).
+(the container's removal ends it). Upstream set no limit; ours (:data:`SCRIPT_TIMEOUT`) is generous, because on a
+loaded machine check scripts that start a hundred processes (std 5/new.json 0, 1) take minutes.
 """
 from __future__ import annotations
 
@@ -14,13 +15,17 @@ from dataclasses import dataclass
 from .data import Record, Script
 
 
+SCRIPT_TIMEOUT = 300.0  # seconds for one init, example or check script
+
+
 @dataclass
 class ExecResult:
     exit_code: int
     output: str
+    finished: bool = True  # False: the script could not be started, or did not end within the time limit
 
 
-def run_script(container, script: Script, *params: str, timeout: float = 60.0) -> ExecResult:
+def run_script(container, script: Script, *params: str, timeout: float = SCRIPT_TIMEOUT) -> ExecResult:
     language, code = script
     if language == "bash":
         cmd = ["bash", "-c", code] + (["--", *params] if params else [])
@@ -41,12 +46,12 @@ def run_script(container, script: Script, *params: str, timeout: float = 60.0) -
     t.join(timeout)
     if "result" not in box:
         reason = f"{type(box['error']).__name__}: {box['error']}" if "error" in box else f"timed out after {timeout:g} s"
-        return ExecResult(-1, f"[script failed to run: {reason}]")
+        return ExecResult(-1, f"[script failed to run: {reason}]", finished=False)
     r = box["result"]
     return ExecResult(r.exit_code if r.exit_code is not None else -1, (r.output or b"").decode("utf-8", "replace"))
 
 
-def judge(record: Record, container, answer: str | None) -> tuple[bool, dict]:
+def judge(record: Record, container, answer: str | None, timeout: float = SCRIPT_TIMEOUT) -> tuple[bool, dict]:
     """Upstream's verdict for ``answer`` (None when the agent finished without one or never answered)."""
     if record.match is not None:
         if answer is None:
@@ -62,8 +67,10 @@ def judge(record: Record, container, answer: str | None) -> tuple[bool, dict]:
             if record.example is None:
                 return False, {"judge": "check", "error": "check needs the example, which the record lacks"}
             script = record.example
-        r = run_script(container, script, *params)
+        r = run_script(container, script, *params, timeout=timeout)
         if r.exit_code != 0:
-            return False, {"judge": "check", "failed_script": i}
+            # a script that cannot run or never ends fails the check, as a failing one does: the agent may have broken
+            # the system it checks (a fork bomb, a command that hangs)
+            return False, {"judge": "check", "failed_script": i, **({} if r.finished else {"script_error": r.output})}
         params.append(r.output)
     return True, {"judge": "check"}

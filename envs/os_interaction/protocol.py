@@ -72,6 +72,8 @@ class Prompts:
     def truncate(self, output: str) -> str:
         return output[:self.keep] + self.suffix if len(output) > self.limit else output
 
-    def observation(self, output: str) -> str:
-        output = self.truncate(output)
+    def observation(self, output: str, tail: str = "") -> str:
+        """The observation of ``output``; ``tail`` (our time-limit notice) follows the truncated output, so that a
+        long output does not hide that the command was interrupted."""
+        output = self.truncate(output) + tail
         return self.observation_tpl.format(output=output) if output else self.observation_empty

@@ -44,6 +44,26 @@ class Shell:
         except Exception:
             pass
         self.alive = True
+        self._wait_ready()
+
+    def _wait_ready(self) -> None:
+        """Return once the login shell has read its startup files and runs commands (as upstream waits for its first
+        output): whatever runs next (the task's init) can no longer change what this shell read (a ``~/.bashrc`` that
+        init writes). Bash runs the typed line only after its startup files; the echo of the line shows the marker
+        split in two, so only the command's output matches."""
+        marker = f"<<hr:{self.tag}>>".encode()
+        self._send(f" printf '<<hr:%s>>\\n' '{self.tag}'\n".encode("ascii"))
+        seen, deadline = b"", time.monotonic() + max(self.timeout, 5.0)
+        while time.monotonic() < deadline:
+            data = self._recv(min(0.5, deadline - time.monotonic()))
+            if data is None:
+                break
+            seen = (seen + data)[-4096:]
+            if marker in seen:
+                return
+        self.close()
+        raise RuntimeError(f"the login shell in container {self.container_id[:12]} did not start within "
+                           f"{max(self.timeout, 5.0):g} s")
 
     def close(self) -> None:
         if self.sock is not None:

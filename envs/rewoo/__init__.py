@@ -3,7 +3,7 @@
 Two of the paper's seven datasets (hotpot_qa, trivia_qa: HF train splits) are not in the offline data, and the
 web tools are replaced by local ones, so the task is registered as a substitute: its category shows as partial.
 """
-from harness import Generation, TaskSpec, register_agent, register_task
+from harness import Generation, TaskSpec, fact, register_agent, register_task
 
 DATASETS = ("hotpot_qa", "trivia_qa", "gsm8k", "strategy_qa", "physics_question", "sports_understanding", "sotu_qa")
 
@@ -14,7 +14,7 @@ def aggregate(records):
         return 0.0, {"absent_datasets": list(DATASETS)}
     per: dict[str, list[float]] = {}
     for rec in records:
-        per.setdefault((rec.get("metrics") or {}).get("dataset", "?"), []).append(float(rec.get("reward") or 0.0))
+        per.setdefault(fact(rec, "dataset", "?"), []).append(float(rec.get("reward") or 0.0))
     extra = {f"success_{name}": round(100.0 * sum(v) / len(v), 4) for name, v in sorted(per.items())}
     extra["absent_datasets"] = [d for d in DATASETS if d not in per]
     extra["partial"] = bool(extra["absent_datasets"])
@@ -33,6 +33,7 @@ def register() -> TaskSpec:
         description="ReWOO Planner-Worker-Solver, 5 of 7 datasets (hotpot_qa, trivia_qa absent), local tools "
                     "(closed wiki, calculator, SOTU search, LLM worker), LLM judge, micro average",
         aggregate=aggregate,
+        mean_score=True,
         generation=Generation(max_new_tokens=256, temperature=0.0),
         concurrency=8,
         requires=("rank_bm25", "sympy"),

@@ -10,6 +10,9 @@ from harness import AgentStrategy, ContextLimitError, EpisodeContext, EpisodeOut
 
 
 class ReWOOAgent(AgentStrategy):
+    option_names = ()
+    uses_judge = True
+
     async def run(self, ctx: EpisodeContext) -> EpisodeOutcome:
         if ctx.judge is None:
             return EpisodeOutcome(status=S.TASK_ERROR, reward=0.0, messages=[], turns=0,

@@ -40,6 +40,10 @@ class ReWOOEnv(TextEnv):
             episodes = [e for e in episodes if e["dataset"] in wanted]
         return episodes
 
+    def episode_facts(self, index: int) -> dict:
+        """The source dataset of the row (the per-dataset breakdown)."""
+        return {"dataset": self.records[index]["dataset"], "row": self.records[index]["row"]}
+
     # --- tools ------------------------------------------------------------------------------------------------
     def _wiki(self) -> ClosedWiki:
         return _shared("wiki", self.data_dir, lambda: ClosedWiki.from_data(self.data_dir))

@@ -9,6 +9,8 @@ from harness import AgentStrategy, EpisodeContext, EpisodeOutcome, Request, stat
 
 
 class SciWorldAgent(AgentStrategy):
+    option_names = ()
+
     async def run(self, ctx: EpisodeContext) -> EpisodeOutcome:
         observation, info = await ctx.env.reset(ctx.key.index)
         messages = [dict(m) for m in info.get("messages") or [{"role": "user", "content": observation}]]

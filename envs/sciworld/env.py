@@ -65,6 +65,11 @@ class SciWorldEnv(TextEnv):
             raise ValueError(f"sciworld has only the test split (AgentTuning's 270 variations), not {split!r}")
         return load_records(self.data_dir)
 
+    def episode_facts(self, index: int) -> dict[str, Any]:
+        """The task type: the score is the mean per task type, then over the types."""
+        record = self.records[index]
+        return {"task_name": record["task_name"], "task_num": record["task_num"], "variation": record["variation"]}
+
     @property
     def sim(self):
         """The simulator, started on first use. Its JVM dies with this process (py4j die_on_exit)."""

@@ -17,7 +17,7 @@ from ..registry import SERVICE_GROUP, lookup, names, register_service
 from .process import (ManagedProcess, apt_install, free_port, owner_alive, runtime_dir, wait_for_port,
                       write_owner_record, stale_owner_records)
 
-__all__ = ["ensure", "stop_all", "register_service", "available", "ManagedProcess", "apt_install", "free_port",
+__all__ = ["ensure", "adopt", "stop_all", "register_service", "available", "ManagedProcess", "apt_install", "free_port",
            "owner_alive", "runtime_dir", "wait_for_port", "write_owner_record", "stale_owner_records", "Service"]
 
 _started: dict[str, Any] = {}
@@ -66,6 +66,12 @@ def ensure(name: str) -> dict[str, Any]:
         _started[name] = service
         os.environ[key] = json.dumps(info)
         return info
+
+
+def adopt(name: str, info: dict[str, Any]) -> None:
+    """Use service ``name`` started by another process (e.g. the per-node service actor of a Ray run): later
+    :func:`ensure` calls here and in child processes return ``info`` instead of starting one."""
+    os.environ[_env_key(name)] = json.dumps(info)
 
 
 def stop_all() -> None:

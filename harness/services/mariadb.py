@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from ..errors import UsageError
 from . import ManagedProcess, Service, apt_install, free_port, wait_for_port
 
 KIND = "mariadb"
@@ -44,12 +45,26 @@ def _binary(*names: str) -> str | None:
     return None
 
 
-def parse_url(url: str) -> dict[str, Any]:
-    """``mysql://user:password@host:port`` -> connection info (ValueError with one clear line when malformed)."""
+def redact(url: str) -> str:
+    """The URL with its password replaced by ``***`` (for messages)."""
     parsed = urlparse(url)
-    if parsed.scheme not in ("mysql", "mariadb") or not parsed.hostname or not parsed.username:
-        raise ValueError(f"HARNESS_MYSQL_URL must look like mysql://user:password@host:3306, got {url!r}")
-    return {"host": parsed.hostname, "port": parsed.port or 3306, "user": unquote(parsed.username),
+    if parsed.password is None:
+        return url
+    netloc = parsed.netloc.rsplit("@", 1)
+    user = netloc[0].split(":", 1)[0]
+    return parsed._replace(netloc=f"{user}:***@{netloc[-1]}").geturl()
+
+
+def parse_url(url: str) -> dict[str, Any]:
+    """``mysql://user:password@host:port`` -> connection info (UsageError with one clear line when malformed)."""
+    try:
+        parsed = urlparse(url)
+        port = parsed.port
+    except ValueError:
+        parsed, port = None, None
+    if parsed is None or parsed.scheme not in ("mysql", "mariadb") or not parsed.hostname or not parsed.username:
+        raise UsageError(f"HARNESS_MYSQL_URL must look like mysql://user:password@host:3306, got {redact(url)!r}")
+    return {"host": parsed.hostname, "port": port or 3306, "user": unquote(parsed.username),
             "password": unquote(parsed.password or ""), "external": True}
 
 
@@ -77,7 +92,7 @@ class MariaDB(Service):
         url = os.environ.get("HARNESS_MYSQL_URL")
         if url:
             info = parse_url(url)
-            info["flavor"] = _probe_flavor(info)
+            info["flavor"] = _probe_flavor(info, url)
             self.info = info
             return info
         return self._start_ephemeral()
@@ -92,8 +107,8 @@ class MariaDB(Service):
         server = _binary("mariadbd", "mysqld")
         install_db = _binary("mariadb-install-db", "mysql_install_db")
         if not server or not install_db:
-            raise RuntimeError("MariaDB is not installed: run `harness setup --tasks db` "
-                               "(or apt-get install mariadb-server), or set HARNESS_MYSQL_URL")
+            raise UsageError("MariaDB is not installed: run `harness setup --tasks db` "
+                             "(or apt-get install mariadb-server), or set HARNESS_MYSQL_URL")
         # not under the runtime dir: the mysql user must be able to reach it (/root is 0700)
         root = Path(tempfile.mkdtemp(prefix="harness-mariadb-", dir=_data_parent()))
         data, files = root / "data", root / "files"
@@ -218,11 +233,13 @@ def _wait_for_login(info: dict[str, Any], process: ManagedProcess, timeout: floa
             time.sleep(0.2)
 
 
-def _probe_flavor(info: dict[str, Any]) -> str:
+def _probe_flavor(info: dict[str, Any], url: str = "") -> str:
     try:
         cnx = _connect(info)
-    except Exception as exc:  # noqa: BLE001
-        raise RuntimeError(f"cannot connect to HARNESS_MYSQL_URL {info['host']}:{info['port']}: {exc}") from exc
+    except Exception as exc:  # noqa: BLE001 - refused, unknown host, bad login: the user's server or URL
+        reason = " ".join(str(exc).split())[:200]
+        raise UsageError(f"HARNESS_MYSQL_URL={redact(url) or info['host']} does not answer ({reason}): start that "
+                         "server or correct the URL, or unset HARNESS_MYSQL_URL to use an ephemeral MariaDB") from None
     try:
         cur = cnx.cursor()
         cur.execute("SELECT VERSION()")

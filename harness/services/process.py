@@ -32,24 +32,53 @@ def owner_alive(pid: int) -> bool:
     return True
 
 
+def pid_namespace() -> str:
+    """This process's PID namespace (``pid:[inode]``): a pid means something only inside its own namespace, so a
+    harness in another container (or sandbox) sharing this filesystem or Docker engine is never judged from here."""
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return "unknown"
+
+
 def write_owner_record(kind: str, data: dict[str, Any]) -> Path:
-    """Record ``data`` for this process; :func:`stale_owner_records` returns it once this process is dead."""
-    path = runtime_dir() / f"{kind}-{os.getpid()}-{time.monotonic_ns()}.json"
-    path.write_text(json.dumps({"owner": os.getpid(), **data}))
+    """Record ``data`` for this process; :func:`stale_owner_records` returns it once this process is dead.
+
+    Written to a hidden file and renamed into place, so that another process never reads a half-written record."""
+    name = f"{kind}-{os.getpid()}-{time.monotonic_ns()}.json"
+    path, tmp = runtime_dir() / name, runtime_dir() / f".{name}.tmp"
+    tmp.write_text(json.dumps({"owner": os.getpid(), "pidns": pid_namespace(), **data}))
+    os.replace(tmp, path)
     return path
 
 
 def stale_owner_records(kind: str) -> list[tuple[Path, dict[str, Any]]]:
+    """Records of ``kind`` whose owner is dead. Records that vanish while being read (another process cleaned them
+    up, or their live owner removed them) are skipped; unreadable ones are removed."""
     out = []
     for path in runtime_dir().glob(f"{kind}-*.json"):
         try:
             data = json.loads(path.read_text())
+        except FileNotFoundError:
+            continue
         except (OSError, ValueError):
             path.unlink(missing_ok=True)
             continue
+        if data.get("pidns", pid_namespace()) != pid_namespace():
+            continue  # another PID namespace's record: its owner's pid means nothing here
         if not owner_alive(int(data.get("owner", 0))):
             out.append((path, data))
     return out
+
+
+def process_start_time(pid: int) -> int | None:
+    """The kernel's start time of ``pid`` (clock ticks since boot), to tell a process from a later one that reuses its
+    pid; None when it does not exist (or on a system without /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def free_port() -> int:
@@ -92,7 +121,8 @@ class ManagedProcess:
         out = open(log, "ab") if log else subprocess.DEVNULL
         self.proc = subprocess.Popen(list(argv), stdout=out, stderr=subprocess.STDOUT, env=env, cwd=cwd,
                                      preexec_fn=_die_with_parent)
-        self.record = write_owner_record(kind, {"pid": self.proc.pid, "paths": [str(p) for p in cleanup_paths]})
+        self.record = write_owner_record(kind, {"pid": self.proc.pid, "start": process_start_time(self.proc.pid),
+                                                "paths": [str(p) for p in cleanup_paths]})
         self.paths = [Path(p) for p in cleanup_paths]
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -107,7 +137,10 @@ class ManagedProcess:
         found = 0
         for path, data in stale_owner_records(kind):
             found += 1
-            _terminate(int(data.get("pid", 0)), 5.0)
+            pid = int(data.get("pid", 0))
+            # a pid reused by an unrelated process since is not ours to kill
+            if data.get("start") is None or process_start_time(pid) == data["start"]:
+                _terminate(pid, 5.0)
             for p in data.get("paths", []):
                 shutil.rmtree(p, ignore_errors=True)
             path.unlink(missing_ok=True)

@@ -343,8 +343,9 @@ def test_server_dies_with_the_harness_and_is_cleaned_up(tmp_path):
 
 
 def test_bad_url_is_one_clear_line(monkeypatch):
+    from harness import UsageError
     monkeypatch.setenv("HARNESS_MYSQL_URL", "postgres://x")
-    with pytest.raises(ValueError, match="HARNESS_MYSQL_URL must look like mysql://"):
+    with pytest.raises(UsageError, match="HARNESS_MYSQL_URL must look like mysql://"):
         MariaDB().start()
 
 

@@ -124,7 +124,8 @@ def test_round_limit(env):
 
 def test_std_without_endpoint_fails_in_one_line(monkeypatch):
     need_data("agentbench", "knowledgegraph", "std.json")
-    monkeypatch.delenv("HARNESS_SPARQL_URL", raising=False)
+    for var in ("HARNESS_SPARQL_URL", "HARNESS_FREEBASE_DIR", "HARNESS_SERVICE_FREEBASE"):
+        monkeypatch.delenv(var, raising=False)
     from envs.knowledgegraph.env import KnowledgeGraphEnv
     with pytest.raises(UsageError, match="HARNESS_SPARQL_URL") as err:
         KnowledgeGraphEnv(split="std")
@@ -178,12 +179,17 @@ def test_server_dies_with_a_killed_harness_and_is_cleaned_up(tmp_path, monkeypat
 
 
 def test_std_split_talks_to_the_endpoint_in_harness_sparql_url(server, monkeypatch):
-    """The Freebase path: std runs its tools against HARNESS_SPARQL_URL (here our server, which holds no Freebase
-    facts, so the first entity has no relations and the gold relation cannot be followed)."""
+    """The Freebase path: std runs its tools against the endpoint (here our server, which holds no Freebase facts, so
+    the first entity has no relations and the gold relation cannot be followed). HARNESS_SPARQL_URL naming a server
+    that is not Freebase is refused with one line by the known query, before any episode."""
     need_data("agentbench", "knowledgegraph", "std.json")
     monkeypatch.setenv("HARNESS_SPARQL_URL", server["url"])
+    monkeypatch.delenv("HARNESS_SERVICE_FREEBASE", raising=False)
     from envs.knowledgegraph.env import KnowledgeGraphEnv
-    env = KnowledgeGraphEnv(split="std")
+    with pytest.raises(UsageError, match="does not hold Freebase") as err:
+        KnowledgeGraphEnv(split="std")
+    assert "\n" not in str(err.value)
+    env = KnowledgeGraphEnv(split="std", sparql_url=server["url"])
     env.reset(options={"index": 0})
     obs, _, done, _, _ = env.step("Action: get_relations(first dog)")
     assert (obs, done) == ("Observation: []", False)

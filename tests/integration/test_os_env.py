@@ -122,3 +122,45 @@ def test_packages_image_has_npm():
         assert obs == "The output of the OS:\n\nyes"
     finally:
         e.close()
+
+
+def _synthetic(env, **fields):
+    """Append a record made here to the env's split; returns its index."""
+    from envs.os_interaction.data import Record
+    base = env.records[COUNT]
+    env.records = list(env.records) + [Record(**{**base.__dict__, "sample_id": "synthetic", **fields})]
+    return len(env.records) - 1
+
+
+def test_oracle_waits_for_an_example_slower_than_the_command_limit():
+    need_image()
+    from envs.os_interaction.env import OSEnv
+    e = OSEnv(split="std", data_dir=FIXTURE, pool_size=0, command_timeout=2)
+    try:
+        i = _synthetic(e, init=(), example=("bash", "sleep 3; echo 42"))
+        e.reset(options={"index": i})
+        gen, replies = e.oracle_actions(i), []
+        reply = next(gen)
+        while True:
+            replies.append(reply)
+            obs, reward, done, _, info = e.step(reply)
+            if done:
+                break
+            reply = gen.send(obs)
+        # foreground run cut at 2 s, background run, one wait cut at 2 s, one that returns, the answer
+        assert len(replies) == 5 and replies[-1].endswith("Act: answer(42)")
+        assert reward == 1.0 and info["metrics"]["timeouts"] == 2
+    finally:
+        e.close()
+
+
+def test_init_that_does_not_finish_is_an_error_not_an_episode():
+    need_image()
+    from envs.os_interaction.env import OSEnv
+    e = OSEnv(split="std", data_dir=FIXTURE, pool_size=0, script_timeout=2)
+    try:
+        i = _synthetic(e, init=(("bash", "sleep 30"),))
+        with pytest.raises(RuntimeError, match="init script of synthetic did not run"):
+            e.reset(options={"index": i})
+    finally:
+        e.close()

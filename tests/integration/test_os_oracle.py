@@ -16,16 +16,17 @@ from tests.integration.os_support import need_image
 pytestmark = pytest.mark.integration
 docker = pytest.importorskip("docker")
 
-# one or more std episodes of every problem file: match, check with example, state checks, start scripts
-STD_SAMPLE = [0, 5, 7, 11, 15, 19, 21, 24, 30, 34, 35, 38, 42, 48, 53, 56, 100, 140]
-# std-007-bootstrap-00022: the judge's own example output carries a GNU find warning (stderr), so its
-# integer comparison fails for every answer; dev-001-dev-00008: `du -sh` prints "8.0K", which size-match.py
-# cannot parse. Both fail upstream as well.
-UNSOLVABLE = {"std": {78}, "dev": {9}}
-# answers that change between the agent's run and the judge's when other containers start or stop (or memory use
-# moves): std-007-bootstrap-00008 and -00029 count every file under / (their TARGET_DIR exists only in init), which
-# includes host-global /sys entries; -00018 uses the host's memory figures from `free`
-NONDETERMINISTIC = {"std": {64, 74, 85}, "dev": set()}
+# one or more std episodes of every problem file: match, check with example, state checks, start scripts; 32
+# (Q30-00004: init writes ~/.bashrc, issue 20's shell race) and 78 (bootstrap-00022: GNU find warns only on a terminal)
+STD_SAMPLE = [0, 5, 7, 11, 15, 19, 21, 24, 30, 32, 34, 35, 38, 42, 48, 53, 56, 78, 100, 140]
+# dev-001-dev-00008: `du -sh` prints "8.0K", which size-match.py cannot parse (fails upstream as well)
+UNSOLVABLE = {"std": set(), "dev": {9}}
+# answers that depend on the host or on the moment, so the oracle's run and the judge's may disagree (README lists
+# them with measured pass rates): std-007-bootstrap-00006 (62) and -00018 (74) read the host's memory figures
+# (`free`); -00008 (64), -00009 (65), -00029 (85) and -00057 (113) walk the whole file system from / (the variable or
+# `cd` of their init does not reach the shell), including /proc, whose entries come and go with the processes of the
+# moment (find also warns about the ones that vanish while it walks); -00000 (56) counts the processes of the moment
+NONDETERMINISTIC = {"std": {56, 62, 64, 65, 74, 85, 113}, "dev": set()}
 # std-006-new-00008 (`apt remove sudo` in init): like the stock Ubuntu image ours has no sudo, so nothing is
 # removed and its check (`sudo whoami` works) passes only when the agent installs sudo: no exception
 PASSES_ANYWAY: set[int] = set()

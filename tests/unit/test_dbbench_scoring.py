@@ -120,3 +120,32 @@ def test_oracle_actions_follow_the_issue():
     first, second = env.oracle_actions(2)
     assert first.startswith("Action: Operation\n```sql\nINSERT INTO `Fixture Cities`") and first.endswith("\n```")
     assert json.loads(second.split("Final Answer:")[1]) == [""]
+
+
+def test_episode_facts_come_from_the_data():
+    pytest.importorskip("mysql.connector")
+    from envs.dbbench.env import DBBenchEnv
+
+    env = DBBenchEnv.__new__(DBBenchEnv)
+    env.records = D.load_split(fixture_data(FIXTURES / "dbbench"), "std")
+    facts = [env.episode_facts(i) for i in range(len(env.records))]
+    assert facts[0]["category"] == "SELECT" and facts[2] == {"type": "INSERT", "category": "INSERT"}
+    assert {f["category"] for f in facts} <= {"SELECT", "INSERT", "UPDATE"}
+    assert register().group_by == "category"
+
+
+def test_aggregate_reads_the_type_from_facts():
+    # a scored record whose metrics are empty (the runner cut the episode: context limit) still counts in its group
+    cut = {"reward": 0.0, "status": "agent_context_limit", "metrics": {}, "facts": {"type": "INSERT", "category": "INSERT"}}
+    ok = {"reward": 1.0, "status": "completed", "metrics": {"type": "INSERT"}, "facts": {"type": "INSERT"}}
+    score, metrics = aggregate([ok, ok, ok, cut])
+    assert metrics["INSERT_n"] == 4 and score == 75.0
+    # facts win over metrics; records written before facts existed fall back to metrics
+    score, metrics = aggregate([{"reward": 1.0, "metrics": {"type": "UPDATE"}, "facts": {"type": "counting"}},
+                                _rec("UPDATE", 0.0)])
+    assert metrics["counting_n"] == 1 and metrics["UPDATE_n"] == 1 and score == 50.0
+
+
+def test_aggregate_refuses_a_record_without_type():
+    with pytest.raises(ValueError, match="no question type"):
+        aggregate([_rec("INSERT", 1.0), {"reward": 0.0, "metrics": {}, "facts": {}}])

@@ -4,9 +4,14 @@ import json
 
 import pytest
 
+from harness import TaskSpec, register_task
 from harness.errors import UsageError
 from harness.export import add_export_parser, export, main, opening_length, to_conversation
 from harness.train.data import load_conversations
+
+# a task whose own export threshold is AgentInstruct's 2/3 (as Mind2Web's TaskSpec says): read from the spec
+register_task(TaskSpec(name="stepwise", category="test", env="echo_env:EchoEnv", splits={"std": 3}, default_split="std",
+                       metric="step success rate", export_min_reward=2 / 3))
 
 OPENING = [{"role": "user", "content": "You are an agent. Example task?"},
            {"role": "assistant", "content": "Act: example"},
@@ -37,8 +42,8 @@ def results(tmp_path):
     r = tmp_path / "results"
     write(r, "gpt-4", "os", [record("os", 0, 1.0), record("os", 1, 0.0), record("os", 2, 1.0, status="task_error"),
                              record("os", 3, 1.0, error="boom")])
-    write(r, "gpt-4", "mind2web", [record("mind2web", 0, 0.7), record("mind2web", 1, 0.5),
-                                   record("mind2web", 2, 2 / 3)])
+    write(r, "gpt-4", "stepwise", [record("stepwise", 0, 0.7), record("stepwise", 1, 0.5),
+                                   record("stepwise", 2, 2 / 3)])
     write(r, "gpt-4-again", "os", [record("os", 0, 1.0)])  # the same trajectory from a second run
     return r
 
@@ -51,9 +56,9 @@ def test_filters_by_reward_and_drops_errors_and_duplicates(results, tmp_path):
     out = tmp_path / "agent.jsonl"
     summary = export([results], out)
     rows = read(out)
-    assert sorted(r["id"] for r in rows) == ["mind2web_0", "mind2web_2", "os_0"]
+    assert sorted(r["id"] for r in rows) == ["os_0", "stepwise_0", "stepwise_2"]
     assert summary["os"] == {"read": 5, "kept": 1, "below_threshold": 1, "errors": 2, "duplicates": 1}
-    assert summary["mind2web"]["kept"] == 2 and summary["total_kept"] == 3
+    assert summary["stepwise"]["kept"] == 2 and summary["total_kept"] == 3
 
 
 def test_loss_flags_from_n_prompt_messages(results, tmp_path):
@@ -74,8 +79,8 @@ def test_fallback_to_turns_when_the_runner_did_not_say():
 
 def test_thresholds(results, tmp_path):
     out = tmp_path / "a.jsonl"
-    assert export([results], out, min_reward=0.0)["total_kept"] == 5  # os 0, 1 and mind2web 0-2
-    assert export([results], out, per_task={"mind2web": 0.69})["mind2web"]["kept"] == 1
+    assert export([results], out, min_reward=0.0)["total_kept"] == 5  # os 0, 1 and stepwise 0-2
+    assert export([results], out, per_task={"stepwise": 0.69})["stepwise"]["kept"] == 1
     assert export([results], out, per_task={"os": 0.0})["os"]["kept"] == 2
 
 
@@ -90,7 +95,7 @@ def test_export_feeds_the_trainer_with_loss_flags(results, tmp_path):
 
 def test_cli(results, tmp_path, capsys):
     out = tmp_path / "agent.jsonl"
-    assert main([str(results), "--output", str(out), "--task-min-reward", "mind2web=0.69"]) == 0
+    assert main([str(results), "--output", str(out), "--task-min-reward", "stepwise=0.69"]) == 0
     assert "wrote 2 trajectories" in capsys.readouterr().out
     assert main([str(tmp_path / "nowhere"), "--output", str(out)]) == 2
     err = capsys.readouterr().err

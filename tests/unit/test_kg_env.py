@@ -18,9 +18,8 @@ def test_registration():
 @pytest.fixture
 def std_env(monkeypatch):
     need_data("agentbench", "knowledgegraph", "std.json")
-    monkeypatch.setenv("HARNESS_SPARQL_URL", "http://127.0.0.1:9/sparql")  # never contacted by these tests
     from envs.knowledgegraph.env import KnowledgeGraphEnv
-    return KnowledgeGraphEnv(split="std")
+    return KnowledgeGraphEnv(split="std", sparql_url="http://127.0.0.1:9/sparql")  # never contacted by these tests
 
 
 def test_opening_conversation_is_upstreams(std_env):
@@ -43,10 +42,11 @@ def test_oracle_replies(std_env):
 
 def test_std_and_dev_need_an_endpoint(monkeypatch):
     need_data("agentbench", "knowledgegraph", "dev.json")
-    monkeypatch.delenv("HARNESS_SPARQL_URL", raising=False)
+    for var in ("HARNESS_SPARQL_URL", "HARNESS_FREEBASE_DIR", "HARNESS_SERVICE_FREEBASE"):
+        monkeypatch.delenv(var, raising=False)
     from envs.knowledgegraph.env import KnowledgeGraphEnv
     for split in ("std", "dev"):
-        with pytest.raises(UsageError, match="HARNESS_SPARQL_URL") as err:
+        with pytest.raises(UsageError, match="HARNESS_FREEBASE_DIR .*HARNESS_SPARQL_URL") as err:
             KnowledgeGraphEnv(split=split)
         assert "\n" not in str(err.value)
     with pytest.raises(UsageError, match="no split"):

@@ -45,5 +45,6 @@ def test_replay_model_and_judge_all_80_real_questions(tmp_path):
     expected = sum(1 + i % 10 + 1 + (i + 3) % 10 for i in range(80)) / 160
     assert s["mt_bench"]["n"] == 80 and s["mt_bench"]["score"] == pytest.approx(expected)
     assert len(s["mt_bench"]["metrics"]["categories"]) == 8
-    scored = score_model_dir(model_dirs(tmp_path / "out")[0])  # the scorer reads it like any other task
-    assert scored.tasks["mt_bench"] == pytest.approx(expected) and scored.overall["general"] is not None
+    [scored] = score_model_dir(model_dirs(tmp_path / "out")[0])  # the scorer reads it like any other task
+    assert scored.tasks["mt_bench"].score == pytest.approx(expected) and scored.overall["general"] is not None
+    assert scored.tasks["mt_bench"].n == 80 and scored.tasks["mt_bench"].complete

@@ -28,7 +28,7 @@ def test_oracle_replies():
     assert next(oracle(recs[0])).endswith("Act: answer(hello)")
     gen = oracle(recs[3])
     first = next(gen)
-    assert "```bash\nbash -c 'find /srv/box -type f | wc -l'\n```" in first
+    assert "```bash\nbash -c 'find /srv/box -type f | wc -l' </dev/null\n```" in first
     assert gen.send("The output of the OS:\n\n3\n").endswith("Act: answer(3)")
 
 

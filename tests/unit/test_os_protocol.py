@@ -47,3 +47,11 @@ def test_prompts_opening_and_observation():
     assert p.observation("x" * 800) == "The output of the OS:\n\n" + "x" * 800
     long = p.observation("y" * 801)
     assert long == "The output of the OS:\n\n" + "y" * 780 + "\n[truncated because the output is too long]"
+
+
+def test_the_time_limit_notice_survives_truncation():
+    p = Prompts(FIXTURE)
+    notice = "\n[the command did not finish within 30 seconds and was interrupted]"
+    assert p.observation("", notice) == "The output of the OS:\n\n" + notice
+    assert p.observation("z" * 801, notice) == ("The output of the OS:\n\n" + "z" * 780
+                                                + "\n[truncated because the output is too long]" + notice)

@@ -3,7 +3,7 @@ import json
 import pytest
 
 from harness import paper
-from harness.records import RecordWriter, current_records, read_records
+from harness.records import RecordWriter, read_records, records_by_config
 from harness.scoring import overall
 from tests.helpers import FIXTURES, harness_env, run_harness
 
@@ -20,15 +20,18 @@ def test_torn_last_line_is_skipped_and_repaired(tmp_path):
     assert [r["index"] for r in read_records(path)] == [0, 2]
 
 
-def test_current_records_use_newest_config_and_last_record_per_episode(tmp_path):
+def test_records_are_grouped_by_configuration_and_an_outcome_beats_an_error(tmp_path):
     path = tmp_path / "e.jsonl"
     with RecordWriter(path) as w:
-        w.write({"index": 0, "split": "s", "config_hash": "old", "reward": 1})
-        w.write({"index": 0, "split": "s", "config_hash": "new", "reward": 0})
-        w.write({"index": 0, "split": "s", "config_hash": "new", "reward": 1})
-        w.write({"index": 1, "split": "s", "config_hash": "new", "reward": 0})
-    recs = current_records(path)
-    assert [(r["index"], r["reward"]) for r in recs] == [(0, 1), (1, 0)]
+        w.write({"index": 0, "split": "s", "config_hash": "old", "reward": 1, "status": "completed"})
+        w.write({"index": 0, "split": "s", "config_hash": "new", "reward": 0, "status": "task_error"})
+        w.write({"index": 0, "split": "s", "config_hash": "new", "reward": 1, "status": "completed"})
+        w.write({"index": 1, "split": "s", "config_hash": "new", "reward": 1, "status": "completed"})
+        w.write({"index": 1, "split": "s", "config_hash": "new", "reward": 0, "status": "task_error"})
+    groups = records_by_config(path)
+    assert list(groups) == ["old", "new"]
+    assert [(r["index"], r["reward"]) for r in groups["old"]] == [(0, 1)]
+    assert [(r["index"], r["status"]) for r in groups["new"]] == [(0, "completed"), (1, "completed")]
 
 
 def test_weights_are_the_unrounded_baseline_means():

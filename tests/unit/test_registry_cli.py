@@ -121,7 +121,7 @@ def test_tasks_picked_through_a_group_that_cannot_start_are_skipped_with_a_notic
     assert r.returncode == 0, r.stderr
     assert "note: skipping refuses_group: this split needs an endpoint" in r.stderr
     assert [p.name for p in sorted(out.glob("*/*/episodes.jsonl"))] == ["episodes.jsonl"]
-    assert (next(out.glob("*")) / "echo" / "episodes.jsonl").exists()
+    assert (next(out.glob("*/")) / "echo" / "episodes.jsonl").exists()
     r = run_harness("eval", "--model", "oracle", "--tasks", "held_out", "--output", str(tmp_path / "o2"), env=env)
     assert r.returncode == 2 and "none of the selected tasks can run here" in r.stderr
     assert not (tmp_path / "o2").exists()
