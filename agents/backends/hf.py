@@ -102,6 +102,7 @@ class HFBackend(Backend):
         self._manager_lock: asyncio.Lock | None = None
         self._ids = itertools.count()
         self.batch_sizes: list[int] = []  # static: rows of each generate() batch (tests and benchmarks read it)
+        self._stops: dict[tuple[str, ...], Any] = {}
         self.row_steps = 0  # static: rows x decoding steps computed; completion tokens / row_steps = batch use
         self.in_flight = 0
         self.peak_in_flight = 0  # continuous: most requests in the engine at once
@@ -172,6 +173,8 @@ class HFBackend(Backend):
     # --- requests -------------------------------------------------------------------------------------------------
     def _row(self, messages: list[dict[str, str]], ids: list[int]) -> E.Row:
         shared = self.prompter.history_length(messages, ids) if self.prefix_budget else 0
+        if self.prefix_budget and len(messages) == 1:  # one growing message: keep all of it for the next turn
+            shared = self.prompter.content_length(messages, ids)
         return E.Row(ids, shared if shared >= MIN_SHARED else 0)
 
     async def complete(self, request: Request) -> Completion:
@@ -242,12 +245,22 @@ class HFBackend(Backend):
         else:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         if first.stop:
-            kwargs.update(stop_strings=list(first.stop), tokenizer=self.tokenizer)
+            kwargs.update(stopping_criteria=self._stop_criteria(first.stop))
         with torch.inference_mode():
             out = self.model.generate(input_ids=input_ids, attention_mask=mask, past_key_values=cache, **kwargs)
         new = out[:, input_ids.shape[1]:]
         self.row_steps += new.numel()
         return [self._completion(it, tokens) for it, tokens in zip(items, new.tolist())]
+
+    def _stop_criteria(self, stops: tuple[str, ...]):
+        """transformers' stop-string criterion, built once per set of stop strings (building it scans the whole
+        vocabulary: about a second per call on CPU); it keeps no state between calls."""
+        found = self._stops.get(stops)
+        if found is None:
+            from transformers import StoppingCriteriaList, StopStringCriteria
+
+            found = self._stops[stops] = StoppingCriteriaList([StopStringCriteria(self.tokenizer, list(stops))])
+        return found
 
     def _completion(self, item: _Pending, tokens: list[int]) -> Completion:
         pad = self.tokenizer.pad_token_id

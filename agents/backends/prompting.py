@@ -9,19 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from harness import ContextLimitError, UsageError
+from harness import ContextLimitError, OptionScores, UsageError  # noqa: F401  (OptionScores: re-exported)
 
 from ..templates import FORMATS, default_system, render
-
-
-class OptionScores(list):
-    """What ``choose()`` returns: the options' log-probabilities (a list of floats, in the options' order), with the
-    request's token counts: ``prompt_tokens`` (the prompt as the model read it) and ``completion_tokens`` (0)."""
-
-    def __init__(self, values: Sequence[float], prompt_tokens: int = 0) -> None:
-        super().__init__(float(v) for v in values)
-        self.prompt_tokens = int(prompt_tokens)
-        self.completion_tokens = 0
 
 
 def flag(options: dict[str, Any], name: str, default: bool) -> bool:
@@ -115,6 +105,19 @@ class Prompter:
                 break
             n += 1
         return max(0, min(n, len(ids) - 1))
+
+    def content_length(self, messages: list[dict[str, str]], ids: list[int]) -> int:
+        """How many leading tokens of ``ids`` end before the template closes the last message, less two (where a
+        longer message would tokenize differently): what the next request shares when a single message grows turn
+        by turn (ReAct prompts such as HotpotQA's keep the whole trajectory in one message)."""
+        stub = messages[:-1] + [{"role": messages[-1]["role"], "content": ""}]
+        other = self.encode(self.text(stub))
+        head = 0
+        for a, b in zip(ids, other):
+            if a != b:
+                break
+            head += 1
+        return max(0, len(ids) - (len(other) - head) - 2)
 
 
 def common_prefix(seqs: Sequence[Sequence[int]]) -> list[int]:

@@ -47,6 +47,6 @@ def test_prompter_truncates_from_the_left_and_finds_the_shared_history():
 def test_option_scores_are_a_list_with_token_counts_and_common_prefixes():
     s = OptionScores([-1, -2.5], prompt_tokens=12)
     assert s == [-1.0, -2.5] and max(range(2), key=lambda i: s[i]) == 0
-    assert s.prompt_tokens == 12 and s.completion_tokens == 0
+    assert s.prompt_tokens == 12
     assert common_prefix([[5, 6, 7], [5, 6, 8], [5, 6]]) == [5, 6]
     assert common_prefix([[1], [2]]) == []
