@@ -8,6 +8,7 @@ measured: peak memory of the whole process tree with the defaults, and no engine
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from pathlib import Path
 
@@ -177,14 +178,16 @@ def test_make_eval_on_cpu_stays_under_6_gb_and_leaves_nothing_running(gguf_file,
     cmd = [sys.executable, "-m", "harness.cli", "eval", "--model", f"vllm:{gguf_file}", "--tasks", "gsm8k",
            "--limit", "2", "--max-new-tokens", "64", "--output", str(tmp_path)]
     proc = subprocess.Popen(cmd, env=harness_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    peak, seen = [0], set()
+    peak, seen = [0], {}
 
     def watch():
         root = psutil.Process(proc.pid)
         while proc.poll() is None:
             try:
                 tree = [root] + root.children(recursive=True)
-                seen.update(p.pid for p in tree[1:])
+                for p in tree[1:]:
+                    with contextlib.suppress(psutil.Error):
+                        seen.setdefault((p.pid, p.create_time()), " ".join(p.cmdline())[:120])
                 peak[0] = max(peak[0], sum(p.memory_info().rss for p in tree if p.is_running()))
             except psutil.Error:
                 pass
@@ -197,6 +200,25 @@ def test_make_eval_on_cpu_stays_under_6_gb_and_leaves_nothing_running(gguf_file,
     assert proc.returncode == 0, out[-3000:]
     records = list(read_records(next(tmp_path.glob("*/gsm8k/episodes.jsonl"))))
     assert len(records) == 2 and all(r["status"] in AGENT_OUTCOMES for r in records)
+    print(f"peak memory of the harness eval process tree: {peak[0] / 2**30:.2f} GiB")
     assert peak[0] < 6 * 2**30, f"peak {peak[0] / 2**30:.2f} GiB"
-    left = [p for p in seen if psutil.pid_exists(p) and psutil.Process(p).status() != psutil.STATUS_ZOMBIE]
+    left = _still_running(seen)
     assert not left, left
+
+
+def _still_running(seen: dict, grace: float = 15.0) -> list[str]:
+    """The processes of ``seen`` ((pid, start time) -> command) still running after ``grace`` seconds (a pid taken
+    by an unrelated newer process does not count: pids wrap quickly on a busy machine)."""
+    import psutil
+
+    deadline = time.monotonic() + grace
+    while True:
+        left = []
+        for (pid, started), cmd in seen.items():
+            with contextlib.suppress(psutil.Error):
+                p = psutil.Process(pid)
+                if p.create_time() == started and p.status() != psutil.STATUS_ZOMBIE:
+                    left.append(f"{pid}: {cmd}")
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.5)
