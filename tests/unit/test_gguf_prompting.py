@@ -50,3 +50,15 @@ def test_option_scores_are_a_list_with_token_counts_and_common_prefixes():
     assert s.prompt_tokens == 12
     assert common_prefix([[5, 6, 7], [5, 6, 8], [5, 6]]) == [5, 6]
     assert common_prefix([[1], [2]]) == []
+
+
+def test_a_single_growing_message_shares_its_text_with_the_next_turn():
+    p = Prompter(WordTokenizer(), "plain", None, 400, True)
+    first = [{"role": "user", "content": "Question: why?\nThought:"}]
+    grown = [{"role": "user", "content": "Question: why?\nThought: because\nObservation: ok\nThought:"}]
+    ids, _ = p.ids(first, 4)
+    nxt, _ = p.ids(grown, 4)
+    n = p.content_length(first, ids)
+    # everything kept ends inside the first message's text, and the next prompt starts with it
+    assert 0 < n < len(ids) and nxt[:n] == ids[:n]
+    assert "".join(map(chr, ids[1:n + 1])) == "user: Question: why?\nThought"  # the text less its last 2 tokens
