@@ -27,10 +27,10 @@ def test_choose_agrees_with_lm_eval_mmlu_on_its_own_prompts():
     from tests import lmeval_side as L
 
     root = Path(tempfile.mkdtemp(prefix="lmeval-tasks-"))
-    names, _ = L.write_tasks(root, data, ["high_school_geography", "high_school_government_and_politics"])
+    names, _ = L.write_tasks(root, data, ["high_school_geography"])
     results, _ = L.evaluate(L.lm(folder, 8), root, names, 8)
     questions = L.mmlu_questions(results, names)
-    assert len(questions) == 16 and all(q.options == [" A", " B", " C", " D"] for q in questions)
+    assert len(questions) == 8 and all(q.options == [" A", " B", " C", " D"] for q in questions)
 
     async def ours():
         backend = HFBackend(str(realmodel.gguf_path()), chat_format="raw")  # lm-eval's text, byte for byte

@@ -101,12 +101,12 @@ def test_episodes_of_several_tasks_run_concurrently_through_the_runner(engine, t
     _, loop = engine
     need_data("hotpotqa")
     specs = [get_task(t) for t in ("gsm8k", "mmlu", "hotpotqa")]
-    cfg = RunConfig(model="vllmshared:x", tasks=specs, limit=3, output=tmp_path, progress=False, concurrency=9,
+    cfg = RunConfig(model="vllmshared:x", tasks=specs, limit=2, output=tmp_path, progress=False, concurrency=6,
                     generation={"max_new_tokens": 64})
     loop.run_until_complete(Runner(cfg).run())
     for task in ("gsm8k", "mmlu", "hotpotqa"):
         records = list(read_records(next(tmp_path.glob(f"*/{task}/episodes.jsonl"))))
-        assert len(records) == 3
+        assert len(records) == 2
         for r in records:
             assert r["error"] is None and r["status"] in AGENT_OUTCOMES, (task, r["status"], r["error"])
             assert r["usage"]["prompt_tokens"] > 0
