@@ -71,12 +71,15 @@ def test_replicas_keep_each_episode_on_one_replica_and_answer_as_one_engine(clus
     assert moved == {1 - gone}
 
 
-def test_vllm_spec_with_replicas_wraps_the_vllm_backend_without_starting_it():
+def test_vllm_spec_with_replicas_wraps_the_vllm_backend_without_starting_it(tmp_path):
     from agents.backends.vllm import VLLMBackend
+    folder = tmp_path / "x"  # the backend checks that its model folder looks like one; nothing is loaded
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
 
-    b = make_backend("vllm:/models/x?replicas=3&tp=2&context_length=2048")
+    b = make_backend(f"vllm:{folder}?replicas=3&tp=2&context_length=2048")
     assert isinstance(b, ReplicatedBackend) and b.n == 3 and b.gpus == 2 and b.backend_cls is VLLMBackend
-    assert b.describe() == VLLMBackend("/models/x", tp="2", context_length="2048").describe()
-    assert type(vllm_backend("/models/x")) is VLLMBackend
+    assert b.describe() == VLLMBackend(str(folder), tp="2", context_length="2048").describe()
+    assert type(vllm_backend(str(folder))) is VLLMBackend
     with pytest.raises(Exception, match="positive number"):
-        make_backend("vllm:/models/x?replicas=0")
+        make_backend(f"vllm:{folder}?replicas=0")
