@@ -29,16 +29,16 @@ from harness import UsageError
 SCORES = "scores_all_data.pkl"
 #: split -> folder under mind2web/ and where a user gets it
 SPLITS: dict[str, tuple[str, str]] = {
-    "std": ("data_std", "AgentBench's std selection: /root/work/data/data_std/ in the Docker image "
+    "std": ("data_std", "AgentBench's std selection: work/data/data_std/ in the home folder of the Docker image "
                         "learningrate/agentbench-mind2web"),
-    "dev": ("data_dev", "AgentBench's dev selection: /root/work/data/data_dev/ in the Docker image "
+    "dev": ("data_dev", "AgentBench's dev selection: work/data/data_dev/ in the home folder of the Docker image "
                         "learningrate/agentbench-mind2web"),
     **{name: (name, f"the {name}/ folder of test.zip from huggingface.co/datasets/osunlp/Mind2Web")
        for name in ("test_task", "test_website", "test_domain")},
     "fixture": ("fixture", "the project's test fixture (tests/fixtures/mind2web)"),
 }
 SCORES_SOURCE = ("scores_all_data.pkl from huggingface.co/datasets/osunlp/Mind2Web (also "
-                 "/root/work/data/scores_all_data.pkl in learningrate/agentbench-mind2web)")
+                 "work/data/scores_all_data.pkl in the home folder of learningrate/agentbench-mind2web)")
 
 
 @dataclass(frozen=True)
