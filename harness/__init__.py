@@ -8,6 +8,7 @@ from .backend import Backend, Completion, EpisodeKey, OptionScores, Request, mak
 from .data import data_dir, data_path, load_prompts
 from .env import StepResult, TextEnv
 from .errors import BackendError, ContextLimitError, UsageError
+from .identity import file_sha256
 from .records import fact, is_error
 from .registry import (availability, get_task, register_agent, register_backend, register_service, register_task,
                        resolve_tasks, tasks)
@@ -17,7 +18,7 @@ from .version import __version__
 __all__ = [
     "AgentStrategy", "Backend", "BackendError", "Completion", "ContextLimitError", "EnvHandle", "EpisodeContext",
     "EpisodeKey", "EpisodeOutcome", "Generation", "OptionScores", "Request", "StepResult", "TaskSpec", "TextEnv", "UsageError",
-    "__version__", "availability", "data_dir", "data_path", "fact", "get_task", "is_error", "load_prompts", "make_backend",
+    "__version__", "availability", "data_dir", "data_path", "fact", "file_sha256", "get_task", "is_error", "load_prompts", "make_backend",
     "mean_reward_percent", "parse_model_spec", "register_agent", "register_backend", "register_service",
     "register_task", "resolve_tasks", "status", "tasks",
 ]

@@ -32,12 +32,37 @@ def _file_sha256(path: Path, cache: dict[str, Any]) -> str:
     hit = cache.get(key)
     if hit and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
         return hit[2]
-    h = hashlib.sha256()
     with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    cache[key] = [st.st_size, st.st_mtime_ns, h.hexdigest()]
-    return cache[key][2]
+        digest = hashlib.file_digest(f, "sha256").hexdigest()
+    cache[key] = [st.st_size, st.st_mtime_ns, digest]
+    return digest
+
+
+def _with_cache(work):
+    """Run ``work(cache)`` on the file-hash cache (user cache folder) and save it when it changed."""
+    cache_path = _fingerprint_cache()
+    with _cache_lock:
+        try:
+            cache = json.loads(cache_path.read_text())
+        except (OSError, ValueError):
+            cache = {}
+        before = json.dumps(cache, sort_keys=True)
+        result = work(cache)
+        if json.dumps(cache, sort_keys=True) != before:
+            try:
+                cache_path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = cache_path.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_text(json.dumps(cache))
+                tmp.replace(cache_path)
+            except OSError:
+                pass
+        return result
+
+
+def file_sha256(path: Path | str) -> str:
+    """sha256 of a file, remembered by (path, size, mtime) in the user cache, so that a 5 GB file is read once."""
+    path = Path(path).resolve()
+    return _with_cache(lambda cache: _file_sha256(path, cache))
 
 
 def data_fingerprint(root: Path, paths: tuple[str, ...] | list[str]) -> str | None:
@@ -47,13 +72,8 @@ def data_fingerprint(root: Path, paths: tuple[str, ...] | list[str]) -> str | No
     """
     if not paths:
         return None
-    cache_path = _fingerprint_cache()
-    with _cache_lock:
-        try:
-            cache = json.loads(cache_path.read_text())
-        except (OSError, ValueError):
-            cache = {}
-        before = json.dumps(cache, sort_keys=True)
+
+    def fingerprint(cache: dict[str, Any]) -> str:
         outer = hashlib.sha256()
         for rel in sorted(paths):
             base = Path(root) / rel
@@ -62,15 +82,9 @@ def data_fingerprint(root: Path, paths: tuple[str, ...] | list[str]) -> str | No
                 name = f.relative_to(root).as_posix()
                 digest = _file_sha256(f, cache) if f.is_file() else "missing"
                 outer.update(f"{name}\0{digest}\n".encode())
-        if json.dumps(cache, sort_keys=True) != before:
-            try:
-                cache_path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = cache_path.with_suffix(f".{os.getpid()}.tmp")
-                tmp.write_text(json.dumps(cache))
-                tmp.replace(cache_path)
-            except OSError:
-                pass
         return outer.hexdigest()[:16]
+
+    return _with_cache(fingerprint)
 
 
 def config_hash(config: Mapping[str, Any]) -> str:

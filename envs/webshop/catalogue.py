@@ -37,6 +37,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from harness import file_sha256
+
 from . import bm25
 
 BUILD_VERSION = "1"
@@ -138,34 +140,6 @@ def load_instructions(path: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
-def sha256_file(path: Path) -> str:
-    """sha256 of a file, remembered beside the cache by (path, size, mtime) so that a 5 GB catalogue is hashed once."""
-    path = Path(path).resolve()
-    st = path.stat()
-    memo = _cache_root() / "sha256.json"
-    key = f"{path}|{st.st_size}|{st.st_mtime_ns}"
-    try:
-        known = json.loads(memo.read_text())
-    except (OSError, ValueError):
-        known = {}
-    if key in known:
-        return known[key]
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 22), b""):
-            h.update(chunk)
-    digest = h.hexdigest()
-    known[key] = digest
-    try:
-        memo.parent.mkdir(parents=True, exist_ok=True)
-        tmp = memo.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(json.dumps(known))
-        tmp.replace(memo)
-    except OSError:
-        pass
-    return digest
-
-
 _CACHE_OVERRIDE: list[Path] = []
 
 
@@ -253,7 +227,7 @@ def open_catalogue(items: Path, instructions: Path, cache: Path | None = None, p
         _CACHE_OVERRIDE.append(Path(cache))
     try:
         key = hashlib.sha256(
-            f"{sha256_file(items)}|{sha256_file(instructions)}|{BUILD_VERSION}|{PRICE_SEED}".encode()).hexdigest()[:24]
+            f"{file_sha256(items)}|{file_sha256(instructions)}|{BUILD_VERSION}|{PRICE_SEED}".encode()).hexdigest()[:24]
         root = _cache_root()
     finally:
         if cache is not None:
