@@ -1,6 +1,7 @@
 """Helpers shared by tests: run the CLI in-process or as a subprocess with the test plugins."""
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -23,6 +24,22 @@ def harness_env(**extra: str) -> dict[str, str]:
 def run_harness(*args: str, env: dict[str, str] | None = None, timeout: float = 300, cwd: Path = ROOT):
     return subprocess.run([*HARNESS, *args], env=env or harness_env(), cwd=cwd, capture_output=True, text=True,
                           timeout=timeout)
+
+
+@contextlib.contextmanager
+def raw_file_server(folder: Path):
+    """Serve ``folder`` over HTTP on loopback (a stand-in for upstream's raw file host); yields the base URL."""
+    from harness.services import free_port, wait_for_port
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+                               "--directory", str(folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, proc=server)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(5)
 
 
 _materialised: dict[Path, Path] = {}

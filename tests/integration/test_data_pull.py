@@ -4,8 +4,7 @@ import json
 import subprocess
 import sys
 
-from harness.services import free_port, wait_for_port
-from tests.helpers import harness_env, run_harness
+from tests.helpers import harness_env, raw_file_server, run_harness
 
 
 def test_pull_from_http_mirror_checks_sha256(tmp_path):
@@ -19,13 +18,9 @@ def test_pull_from_http_mirror_checks_sha256(tmp_path):
         {"path": rel, "sha256": hashlib.sha256(b"expected content" if rel.startswith("bad") else data).hexdigest(),
          "source": None, "upstream": None} for rel, data in files.items()]}
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
-                               "--directory", str(mirror)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, proc=server)
+    with raw_file_server(mirror) as base:
         dest = tmp_path / "data"
-        r = run_harness("data", "pull", "--mirror", f"http://127.0.0.1:{port}", "--dest", str(dest),
+        r = run_harness("data", "pull", "--mirror", base, "--dest", str(dest),
                         "--manifest", str(tmp_path / "manifest.json"))
         assert r.returncode == 1  # the tampered file fails
         assert "bad/tampered.txt" in r.stderr and "sha256 mismatch" in r.stderr
@@ -36,9 +31,6 @@ def test_pull_from_http_mirror_checks_sha256(tmp_path):
         r = run_harness("data", "pull", "--mirror", str(mirror), "--dest", str(dest), "--only", "agentbench",
                         "--manifest", str(tmp_path / "manifest.json"))
         assert r.returncode == 0 and "1 already present" in r.stderr
-    finally:
-        server.terminate()
-        server.wait(5)
 
 
 def test_shipped_manifest_matches_the_data_when_present():
@@ -81,17 +73,9 @@ def test_derived_file_is_built_from_upstream_sources_at_the_pinned_commit(tmp_pa
                 "files": [{"path": "hotpotqa/prompt.json", "source": None, "upstream": None,
                            "sha256": hashlib.sha256(expected.read_bytes()).hexdigest()}]}
     (tmp_path / "manifest.json").write_text(json.dumps(manifest))
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
-                               "--directory", str(tmp_path / "raw")], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, proc=server)
-        env = harness_env(HARNESS_RAW_BASE=f"http://127.0.0.1:{port}")
+    with raw_file_server(tmp_path / "raw") as base:
+        env = harness_env(HARNESS_RAW_BASE=base)
         r = run_harness("data", "pull", "--dest", str(tmp_path / "data"), "--manifest", str(tmp_path / "manifest.json"),
                         env=env)
         assert r.returncode == 0, r.stderr
         assert (tmp_path / "data" / "hotpotqa" / "prompt.json").read_bytes() == expected.read_bytes()
-    finally:
-        server.terminate()
-        server.wait(5)

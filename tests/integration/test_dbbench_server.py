@@ -21,8 +21,9 @@ from tests.conftest import FIXTURES, ROOT
 pytestmark = pytest.mark.integration
 mysql = pytest.importorskip("mysql.connector")
 
-from envs.dbbench.database import OUT_OF_SYNC, connect, drop_stale  # noqa: E402
+from envs.dbbench.database import OUT_OF_SYNC, drop_stale  # noqa: E402
 from envs.dbbench.env import DBBenchEnv  # noqa: E402
+from tests.integration.db_support import admin_rows  # noqa: E402
 from harness.services.mariadb import MariaDB  # noqa: E402
 
 DATA = fixture_data(FIXTURES / "dbbench")
@@ -54,16 +55,6 @@ def env(server):
     e = DBBenchEnv(split="std", data_dir=DATA, mysql=server, statement_seconds=2)
     yield e
     e.close()
-
-
-def admin_rows(info, sql, params=()):
-    cnx = connect(info)
-    try:
-        cur = cnx.cursor()
-        cur.execute(sql, params)
-        return cur.fetchall()
-    finally:
-        cnx.close()
 
 
 # --- protocol ---------------------------------------------------------------------------------------------------

@@ -21,8 +21,9 @@ from tests.helpers import HARNESS, fixture_data
 pytestmark = pytest.mark.integration
 mysql = pytest.importorskip("mysql.connector")
 
-from envs.dbbench.database import ServerLost, connect, drop_stale  # noqa: E402
+from envs.dbbench.database import ServerLost, drop_stale  # noqa: E402
 from envs.dbbench.env import DBBenchEnv  # noqa: E402
+from tests.integration.db_support import admin_rows  # noqa: E402
 from harness.services.mariadb import MariaDB  # noqa: E402
 
 DATA = fixture_data(FIXTURES / "dbbench")
@@ -52,16 +53,6 @@ def server(runtime):
     info = service.start()
     yield service, info
     service.stop()
-
-
-def admin_rows(info, sql, params=()):
-    cnx = connect(info)
-    try:
-        cur = cnx.cursor()
-        cur.execute(sql, params)
-        return cur.fetchall()
-    finally:
-        cnx.close()
 
 
 def _child_env(runtime: Path, **extra: str) -> dict[str, str]:

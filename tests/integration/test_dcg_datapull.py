@@ -2,16 +2,13 @@
 commit (served here by a loopback server laid out as raw.githubusercontent.com), byte for byte, and checks its sha256
 against the shipped manifest."""
 import hashlib
-import subprocess
-import sys
 import tarfile
 
 import pytest
 
 from harness.datapull import load_manifest
-from harness.services import free_port, wait_for_port
 from tests.conftest import need_data
-from tests.helpers import harness_env, run_harness
+from tests.helpers import harness_env, raw_file_server, run_harness
 
 pytestmark = pytest.mark.integration
 
@@ -29,17 +26,9 @@ def test_data_pull_packs_the_tarball_from_upstream_files(tmp_path):
     serve = tmp_path / "raw" / source["repo"] / source["commit"]
     with tarfile.open(shared) as tf:  # the upstream files, as the raw file server would give them
         tf.extractall(serve, filter="data")
-    port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
-                               "--directory", str(tmp_path / "raw")], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    try:
-        wait_for_port(port, proc=server)
+    with raw_file_server(tmp_path / "raw") as base:
         r = run_harness("data", "pull", "--dest", str(tmp_path / "data"), "--only", TARBALL,
-                        env=harness_env(HARNESS_RAW_BASE=f"http://127.0.0.1:{port}"), timeout=300)
-    finally:
-        server.terminate()
-        server.wait(5)
+                        env=harness_env(HARNESS_RAW_BASE=base), timeout=300)
     assert r.returncode == 0, r.stderr[-2000:]
     built = (tmp_path / "data" / TARBALL).read_bytes()
     assert hashlib.sha256(built).hexdigest() == entry["sha256"] == hashlib.sha256(shared.read_bytes()).hexdigest()

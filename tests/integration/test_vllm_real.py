@@ -19,7 +19,7 @@ from harness.records import read_records
 from harness.runner import RunConfig, Runner
 from tests import realmodel
 from tests.conftest import need_data
-from tests.helpers import harness_env, run_harness
+from tests.helpers import harness_env
 
 pytestmark = [pytest.mark.realmodel, pytest.mark.integration]
 
