@@ -23,13 +23,19 @@ def runtime_dir() -> Path:
 
 
 def owner_alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie, dead but not yet reaped, does not: what it owned may be cleaned)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    if not Path("/proc/self/stat").exists():  # no /proc: signal 0 is all there is
+        return True
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0] != "Z"
+    except OSError:  # gone in between
+        return False
 
 
 def pid_namespace() -> str:

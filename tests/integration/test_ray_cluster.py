@@ -16,6 +16,7 @@ import pytest
 from harness import get_task, register_task
 from harness.records import read_records
 from harness.runner import RunConfig, run_result
+from harness.services import owner_alive
 from tests.conftest import need_data
 from tests.helpers import FIXTURES, HARNESS, ROOT, harness_env
 from tests.integration.ray_support import node_id
@@ -222,9 +223,9 @@ def test_sigkill_of_the_driver_leaves_no_actor_container_or_database(cluster, tm
         time.sleep(1)
     assert not _alive_harness_actors(cluster.address, proc.pid)
     deadline = time.monotonic() + 30
-    while any(_alive(d["pid"]) for d in databases) and time.monotonic() < deadline:
+    while any(owner_alive(d["pid"]) for d in databases) and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert not any(_alive(d["pid"]) for d in databases)
+    assert not any(owner_alive(d["pid"]) for d in databases)
     # the next start cleans what the killed run left (database folders, containers) and finishes the run
     r = subprocess.run([*HARNESS, *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-2000:] + "".join(str(x.get("error"))[:300] for t in tasks.split(",")
@@ -240,19 +241,6 @@ def test_sigkill_of_the_driver_leaves_no_actor_container_or_database(cluster, tm
     for task in tasks.split(","):
         outcomes = {r["index"] for r in _records(tmp_path, task) if r["status"] != "task_error"}
         assert outcomes == set(range(6))
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie is dead
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def test_sigterm_on_the_driver_stops_every_actor_and_service(cluster, tmp_path):
@@ -271,7 +259,7 @@ def test_sigterm_on_the_driver_stops_every_actor_and_service(cluster, tmp_path):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "resume" in err, err[-3000:]
     assert not _alive_harness_actors(cluster.address, proc.pid)  # stopped by the driver itself, before it exited
-    assert not any(_alive(d["pid"]) for d in databases)
+    assert not any(owner_alive(d["pid"]) for d in databases)
     assert not any(Path(p).exists() for d in databases for p in d["paths"])
     n = len(_records(tmp_path, "db"))
     assert 2 <= n < 60 and len({r["index"] for r in _records(tmp_path, "db")}) == n
